@@ -1,0 +1,37 @@
+# Thin wrapper over CMake; the build itself is described in CMakeLists.txt.
+BUILD      ?= build
+BUILD_ASAN ?= build-asan
+JOBS       ?= 2
+
+.PHONY: all deps build build-asan run test bench format clean
+
+all: build
+
+deps:
+	bash scripts/deps.sh
+
+build: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake --build $(BUILD) -j$(JOBS)
+
+build-asan: deps
+	cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DSLATE_SANITIZE=ON
+	cmake --build $(BUILD_ASAN) -j$(JOBS)
+
+run: build
+	exec ./$(BUILD)/core/slated --config config/slate.json
+
+test: build build-asan
+	ctest --test-dir $(BUILD) --output-on-failure
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		ctest --test-dir $(BUILD_ASAN) --output-on-failure
+
+bench: build
+	bash bench/run.sh
+
+format:
+	find core sdk plugins tests -name '*.[ch]' -print0 | xargs -0 -r clang-format -i
+
+clean:
+	rm -rf $(BUILD) $(BUILD_ASAN)

@@ -1,0 +1,369 @@
+/* config.c - see config.h. */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+
+#ifndef SLATE_SOURCE_DIR
+#define SLATE_SOURCE_DIR "."
+#endif
+#ifndef SLATE_PLUGIN_BUILD_DIR
+#define SLATE_PLUGIN_BUILD_DIR "./build/plugins"
+#endif
+
+static char *xstrdup(const char *s)
+{
+	char *d = s ? strdup(s) : NULL;
+	if (s && !d)
+		abort();
+	return d;
+}
+
+static void set_str(char **dst, const char *s)
+{
+	free(*dst);
+	*dst = xstrdup(s);
+}
+
+void slate_config_defaults(slate_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->bind = xstrdup("0.0.0.0");
+	c->port = 3000;
+	c->data_dir = xstrdup("./var");
+	c->db_pool_size = 8;
+	c->db_acquire_timeout_ms = 5000;
+	c->migrate_on_start = true;
+	c->cluster_user = xstrdup("slate");
+	c->cluster_fsync = true;
+	c->io_threads = 2;
+	c->workers = 8;
+	c->max_body_bytes = 1024 * 1024;
+	c->max_json_depth = 32;
+	c->max_header_bytes = 16 * 1024;
+	c->connection_limit = 1024;
+	c->per_ip_connection_limit = 256;
+	c->connection_timeout_s = 30;
+	c->log_level = xstrdup("info");
+	c->plugin_dir = xstrdup(SLATE_PLUGIN_BUILD_DIR);
+	c->plugins = json_object();
+}
+
+/* Typed setters keyed by name, so that the file's shape is one table. */
+typedef enum { K_STR, K_STR_NULL, K_INT, K_SIZE, K_BOOL } kind_t;
+
+typedef struct key_spec {
+	const char *section; /* NULL for top level */
+	const char *key;
+	kind_t kind;
+	size_t offset;
+	long long min, max;
+} key_spec;
+
+#define OFF(f) offsetof(slate_config, f)
+static const key_spec keys[] = {
+	{NULL, "bind", K_STR, OFF(bind), 0, 0},
+	{NULL, "port", K_INT, OFF(port), 0, 65535},
+	{NULL, "data_dir", K_STR, OFF(data_dir), 0, 0},
+	{NULL, "database_url", K_STR_NULL, OFF(database_url), 0, 0},
+	{NULL, "plugin_dir", K_STR, OFF(plugin_dir), 0, 0},
+	{"database", "pool_size", K_INT, OFF(db_pool_size), 1, 1000},
+	{"database", "acquire_timeout_ms", K_INT, OFF(db_acquire_timeout_ms), 1,
+	 600000},
+	{"database", "migrate_on_start", K_BOOL, OFF(migrate_on_start), 0, 0},
+	{"database", "pg_bindir", K_STR_NULL, OFF(pg_bindir), 0, 0},
+	{"database", "cluster_user", K_STR, OFF(cluster_user), 0, 0},
+	{"database", "cluster_fsync", K_BOOL, OFF(cluster_fsync), 0, 0},
+	{"http", "io_threads", K_INT, OFF(io_threads), 1, 256},
+	{"http", "workers", K_INT, OFF(workers), 1, 1024},
+	{"http", "max_body_bytes", K_SIZE, OFF(max_body_bytes), 1,
+	 1LL << 32},
+	{"http", "max_json_depth", K_INT, OFF(max_json_depth), 1, 1000},
+	{"http", "max_header_bytes", K_SIZE, OFF(max_header_bytes), 1024,
+	 1 << 20},
+	{"http", "connection_limit", K_INT, OFF(connection_limit), 1, 1000000},
+	{"http", "per_ip_connection_limit", K_INT,
+	 OFF(per_ip_connection_limit), 0, 1000000},
+	{"http", "connection_timeout_s", K_INT, OFF(connection_timeout_s), 1,
+	 86400},
+	{"log", "level", K_STR, OFF(log_level), 0, 0},
+};
+#undef OFF
+
+static const char *const sections[] = {"database", "http", "log", NULL};
+
+static int apply_key(slate_config *c, const key_spec *k, const json_t *v,
+		     char *err, size_t errlen)
+{
+	char *base = (char *)c;
+	char name[96];
+	snprintf(name, sizeof(name), "%s%s%s", k->section ? k->section : "",
+		 k->section ? "." : "", k->key);
+	switch (k->kind) {
+	case K_STR_NULL:
+		if (json_is_null(v)) {
+			set_str((char **)(base + k->offset), NULL);
+			return 0;
+		}
+		/* fall through */
+	case K_STR:
+		if (!json_is_string(v) || json_string_length(v) == 0) {
+			snprintf(err, errlen, "config %s: expected a string",
+				 name);
+			return -1;
+		}
+		set_str((char **)(base + k->offset), json_string_value(v));
+		return 0;
+	case K_INT:
+	case K_SIZE: {
+		if (!json_is_integer(v) || json_integer_value(v) < k->min ||
+		    json_integer_value(v) > k->max) {
+			snprintf(err, errlen,
+				 "config %s: expected an integer from %lld to "
+				 "%lld",
+				 name, k->min, k->max);
+			return -1;
+		}
+		if (k->kind == K_INT)
+			*(int *)(base + k->offset) = (int)json_integer_value(v);
+		else
+			*(size_t *)(base + k->offset) =
+				(size_t)json_integer_value(v);
+		return 0;
+	}
+	case K_BOOL:
+		if (!json_is_boolean(v)) {
+			snprintf(err, errlen, "config %s: expected true or false",
+				 name);
+			return -1;
+		}
+		*(bool *)(base + k->offset) = json_is_true(v);
+		return 0;
+	}
+	return -1;
+}
+
+static const key_spec *find_key(const char *section, const char *key)
+{
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		const key_spec *k = &keys[i];
+		if (((!section && !k->section) ||
+		     (section && k->section && !strcmp(section, k->section))) &&
+		    !strcmp(key, k->key))
+			return k;
+	}
+	return NULL;
+}
+
+static bool is_section(const char *key)
+{
+	for (int i = 0; sections[i]; i++)
+		if (!strcmp(key, sections[i]))
+			return true;
+	return false;
+}
+
+static int apply_plugins(slate_config *c, const json_t *v, char *err,
+			 size_t errlen)
+{
+	const char *id;
+	json_t *p;
+	if (!json_is_object(v)) {
+		snprintf(err, errlen, "config plugins: expected an object");
+		return -1;
+	}
+	json_object_foreach((json_t *)v, id, p)
+	{
+		const char *k;
+		json_t *pv;
+		if (!json_is_object(p)) {
+			snprintf(err, errlen,
+				 "config plugins.%s: expected an object", id);
+			return -1;
+		}
+		json_object_foreach(p, k, pv)
+		{
+			if (!strcmp(k, "enabled") && json_is_boolean(pv))
+				continue;
+			if (!strcmp(k, "config") && json_is_object(pv))
+				continue;
+			snprintf(err, errlen,
+				 "config plugins.%s.%s: unknown key or wrong "
+				 "type (expected enabled: bool, config: object)",
+				 id, k);
+			return -1;
+		}
+		json_object_set(c->plugins, id, p);
+	}
+	return 0;
+}
+
+int slate_config_apply_json(slate_config *c, const json_t *root, char *err,
+			    size_t errlen)
+{
+	const char *key;
+	json_t *v;
+	if (!json_is_object(root)) {
+		snprintf(err, errlen, "config: the top level must be an object");
+		return -1;
+	}
+	json_object_foreach((json_t *)root, key, v)
+	{
+		if (!strcmp(key, "plugins")) {
+			if (apply_plugins(c, v, err, errlen))
+				return -1;
+			continue;
+		}
+		if (is_section(key)) {
+			const char *sk;
+			json_t *sv;
+			if (!json_is_object(v)) {
+				snprintf(err, errlen,
+					 "config %s: expected an object", key);
+				return -1;
+			}
+			json_object_foreach(v, sk, sv)
+			{
+				const key_spec *k = find_key(key, sk);
+				if (!k) {
+					snprintf(err, errlen,
+						 "config %s.%s: unknown key",
+						 key, sk);
+					return -1;
+				}
+				if (apply_key(c, k, sv, err, errlen))
+					return -1;
+			}
+			continue;
+		}
+		const key_spec *k = find_key(NULL, key);
+		if (!k) {
+			snprintf(err, errlen, "config %s: unknown key", key);
+			return -1;
+		}
+		if (apply_key(c, k, v, err, errlen))
+			return -1;
+	}
+	return 0;
+}
+
+/* Resolve a relative path against `base` (a directory). New string. */
+static char *resolve(const char *path, const char *base)
+{
+	if (path[0] == '/')
+		return xstrdup(path);
+	char *out;
+	if (asprintf(&out, "%s/%s", base, path) < 0)
+		abort();
+	return out;
+}
+
+static int apply_env(slate_config *c, char *err, size_t errlen)
+{
+	const char *v;
+	if ((v = getenv("PORT")) && *v) {
+		char *end;
+		long p = strtol(v, &end, 10);
+		if (*end || p < 0 || p > 65535) {
+			snprintf(err, errlen, "PORT=%s: expected 0 to 65535", v);
+			return -1;
+		}
+		c->port = (int)p;
+	}
+	if ((v = getenv("DATABASE_URL")) && *v)
+		set_str(&c->database_url, v);
+	if ((v = getenv("SLATE_DATA_DIR")) && *v)
+		set_str(&c->data_dir, v);
+	if ((v = getenv("SLATE_PLUGIN_DIR")) && *v)
+		set_str(&c->plugin_dir, v);
+	if ((v = getenv("LOG_LEVEL")) && *v)
+		set_str(&c->log_level, v);
+	return 0;
+}
+
+int slate_config_load(slate_config *c, const char *path, char *err,
+		      size_t errlen)
+{
+	slate_config_defaults(c);
+	if (!path && getenv("SLATE_CONFIG") && *getenv("SLATE_CONFIG"))
+		path = getenv("SLATE_CONFIG");
+	if (!path && access("config/slate.json", R_OK) == 0)
+		path = "config/slate.json";
+	if (!path && access(SLATE_SOURCE_DIR "/config/slate.json", R_OK) == 0)
+		path = SLATE_SOURCE_DIR "/config/slate.json";
+	if (path) {
+		json_error_t jerr;
+		json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+		if (!root) {
+			snprintf(err, errlen, "config %s:%d:%d: %s", path,
+				 jerr.line, jerr.column, jerr.text);
+			return -1;
+		}
+		int rc = slate_config_apply_json(c, root, err, errlen);
+		json_decref(root);
+		if (rc)
+			return -1;
+		set_str(&c->path, path);
+	}
+	if (apply_env(c, err, errlen))
+		return -1;
+	if (slate_log_set_level_name(c->log_level)) {
+		snprintf(err, errlen,
+			 "log level %s: expected debug, info, warn or error",
+			 c->log_level);
+		return -1;
+	}
+	/* Relative paths in the file mean relative to the working directory,
+	 * as a user typing `make run` expects of ./var. */
+	char cwd[PATH_MAX];
+	if (!getcwd(cwd, sizeof(cwd))) {
+		snprintf(err, errlen, "getcwd: %s", strerror(errno));
+		return -1;
+	}
+	char *d = resolve(c->data_dir, cwd);
+	free(c->data_dir);
+	c->data_dir = d;
+	d = resolve(c->plugin_dir, cwd);
+	free(c->plugin_dir);
+	c->plugin_dir = d;
+	return 0;
+}
+
+bool slate_config_plugin_enabled(const slate_config *c, const char *id)
+{
+	json_t *p = json_object_get(c->plugins, id);
+	return p && json_is_true(json_object_get(p, "enabled"));
+}
+
+const json_t *slate_config_plugin_section(const slate_config *c,
+					  const char *id)
+{
+	static json_t *empty;
+	json_t *p = json_object_get(c->plugins, id);
+	json_t *s = p ? json_object_get(p, "config") : NULL;
+	if (s)
+		return s;
+	if (!empty)
+		empty = json_object(); /* main thread, before any request */
+	return empty;
+}
+
+void slate_config_release(slate_config *c)
+{
+	free(c->path);
+	free(c->bind);
+	free(c->data_dir);
+	free(c->database_url);
+	free(c->pg_bindir);
+	free(c->cluster_user);
+	free(c->log_level);
+	free(c->plugin_dir);
+	json_decref(c->plugins);
+	memset(c, 0, sizeof(*c));
+}

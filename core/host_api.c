@@ -1,0 +1,146 @@
+/*
+ * host_api.c - the host table. Plugin-scoped functions find the core through
+ * the plugin handle; request-scoped ones are the request module's own
+ * functions, so core handlers and plugin handlers share one implementation.
+ */
+#include "host_api.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit.h"
+#include "entity.h"
+#include "log.h"
+#include "plugin_loader.h"
+#include "request.h"
+#include "validate.h"
+
+static void h_log(slate_plugin *p, slate_log_level level, const char *fmt,
+		  ...) SLATE_PRINTF(3, 4);
+static void h_log(slate_plugin *p, slate_log_level level, const char *fmt,
+		  ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	slate_logv(level, p ? p->id : "plugin", NULL, fmt, ap);
+	va_end(ap);
+}
+
+static const json_t *h_config(slate_plugin *p)
+{
+	return slate_config_plugin_section(p->core->cfg, p->id);
+}
+
+static int h_route_add(slate_plugin *p, const slate_route_def *def)
+{
+	char err[512];
+	slate_route rt;
+	memset(&rt, 0, sizeof(rt));
+	if (!def || def->struct_size < offsetof(slate_route_def, summary)) {
+		slate_log(SLATE_LOG_ERROR, p->id, NULL,
+			  "route_add: definition too small");
+		return -1;
+	}
+#define HAS(m) (def->struct_size >= offsetof(slate_route_def, m) + sizeof(def->m))
+	rt.method = (char *)def->method;
+	rt.path = (char *)def->path;
+	rt.handler = def->handler;
+	rt.ud = def->ud;
+	rt.perm = def->perm;
+	rt.summary = HAS(summary) ? (char *)def->summary : NULL;
+	rt.query = HAS(query) ? def->query : NULL;
+	rt.body_mode = HAS(body_mode) ? def->body_mode : SLATE_BODY_NONE;
+	rt.owner = p->id;
+	if (rt.body_mode > SLATE_BODY_ANY_JSON) {
+		slate_log(SLATE_LOG_ERROR, p->id, NULL,
+			  "route %s %s: unknown body_mode %u", def->method,
+			  def->path, rt.body_mode);
+		return -1;
+	}
+	if (rt.body_mode == SLATE_BODY_FIELDS && HAS(body_field_size)) {
+		rt.body = slate_fields_import(def->body, def->n_body,
+					      def->body_field_size, err,
+					      sizeof(err));
+		if (!rt.body) {
+			slate_log(SLATE_LOG_ERROR, p->id, NULL, "route %s %s: %s",
+				  def->method, def->path, err);
+			return -1;
+		}
+		rt.n_body = def->n_body;
+	} else if (rt.body_mode == SLATE_BODY_FIELDS) {
+		slate_log(SLATE_LOG_ERROR, p->id, NULL,
+			  "route %s %s: body fields declared without sizes",
+			  def->method, def->path);
+		return -1;
+	}
+#undef HAS
+	if (slate_router_add(p->core->router, &rt, err, sizeof(err))) {
+		free(rt.body);
+		slate_log(SLATE_LOG_ERROR, p->id, NULL, "%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+static int h_entity_add(slate_plugin *p, const slate_entity_def *def)
+{
+	char err[512];
+	if (slate_entity_register(p->core, p->id, def, err, sizeof(err))) {
+		slate_log(SLATE_LOG_ERROR, p->id, NULL, "entity_add: %s", err);
+		return -1;
+	}
+	return 0;
+}
+
+static int h_event_subscribe(slate_plugin *p, const char *event,
+			     slate_event_fn fn, void *ud)
+{
+	return slate_core_subscribe(p->core, p->id, event, fn, ud);
+}
+
+static int h_res_error(slate_req *r, unsigned status, const char *code,
+		       const char *field, const char *fmt, ...)
+	SLATE_PRINTF(5, 6);
+static int h_res_error(slate_req *r, unsigned status, const char *code,
+		       const char *field, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	slate_res_errorv(r, status, code, field, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static const slate_host host = {
+	.struct_size = sizeof(slate_host),
+	.abi_major = SLATE_ABI_MAJOR,
+	.abi_minor = SLATE_ABI_MINOR,
+	.log = h_log,
+	.config = h_config,
+	.route_add = h_route_add,
+	.entity_add = h_entity_add,
+	.event_subscribe = h_event_subscribe,
+	.req_param = slate_req_param,
+	.req_query = slate_req_query,
+	.req_header = slate_req_header,
+	.req_body = slate_req_body,
+	.req_id = slate_req_id,
+	.res_json = slate_res_json,
+	.res_raw = slate_res_raw,
+	.res_error = h_res_error,
+	.res_meta = slate_res_meta,
+	.res_header = slate_res_header,
+	.db_exec = slate_db_exec_req,
+	.db_rows = slate_db_rows,
+	.db_value = slate_db_value,
+	.db_sqlstate = slate_db_sqlstate,
+	.alloc = slate_req_alloc,
+	.audit = slate_audit_write,
+	.event_emit = slate_req_event_emit,
+};
+
+const slate_host *slate_host_table(void)
+{
+	return &host;
+}

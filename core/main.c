@@ -1,0 +1,177 @@
+/*
+ * main.c - slated: configuration, database (embedded or DATABASE_URL),
+ * migrations, plugins, then the HTTP server until SIGINT or SIGTERM.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "core.h"
+#include "core_entities.h"
+#include "db_cluster.h"
+#include "db_pool.h"
+#include "http_server.h"
+#include "log.h"
+#include "migrate.h"
+#include "plugin_loader.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: slated [--config FILE]\n"
+		"  Serves the Slate API. Environment: PORT, DATABASE_URL,\n"
+		"  SLATE_DATA_DIR, SLATE_PLUGIN_DIR, LOG_LEVEL, SLATE_CONFIG.\n");
+}
+
+/* Migrate (or only verify) the core and the opened plugins. */
+static int migrate(slate_core *core, const char *conninfo, char *err,
+		   size_t errlen)
+{
+	PGconn *pg = PQconnectdb(conninfo);
+	if (PQstatus(pg) != CONNECTION_OK) {
+		snprintf(err, errlen, "cannot connect to the database: %s",
+			 PQerrorMessage(pg));
+		PQfinish(pg);
+		return -1;
+	}
+	slate_migration_set *psets = NULL;
+	size_t np = 0;
+	if (slate_plugins_collect_migrations(core, &psets, &np)) {
+		PQfinish(pg);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	slate_migration_set *sets = calloc(np + 1, sizeof(*sets));
+	int rc = -1;
+	if (sets) {
+		sets[0] = (slate_migration_set){"core", slate_core_migrations,
+						slate_core_n_migrations,
+						sizeof(slate_migration)};
+		memcpy(sets + 1, psets, np * sizeof(*sets));
+		rc = core->cfg->migrate_on_start
+			     ? slate_migrate_up(pg, sets, np + 1, err, errlen)
+			     : slate_migrate_verify(pg, sets, np + 1, err,
+						    errlen);
+	}
+	free(sets);
+	free(psets);
+	PQfinish(pg);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {{"config", 1, NULL, 'c'},
+					     {"help", 0, NULL, 'h'},
+					     {NULL, 0, NULL, 0}};
+	const char *config_path = NULL;
+	int c;
+	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		if (c == 'c') {
+			config_path = optarg;
+		} else if (c == 'h') {
+			usage(stdout);
+			return 0;
+		} else {
+			usage(stderr);
+			return 2;
+		}
+	}
+
+	/* Block the stop signals in every thread; main waits for them. */
+	sigset_t stop;
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &stop, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	char err[1024];
+	int status = 1;
+	slate_config cfg;
+	slate_core core;
+	slate_cluster *cluster = NULL;
+	slate_http *http = NULL;
+	const char *conninfo;
+	bool core_ready = false;
+
+	if (slate_config_load(&cfg, config_path, err, sizeof(err))) {
+		slate_log(SLATE_LOG_ERROR, "core", NULL, "%s", err);
+		slate_config_release(&cfg);
+		return 1;
+	}
+	if (slate_core_init(&core, &cfg)) {
+		slate_log(SLATE_LOG_ERROR, "core", NULL, "out of memory");
+		goto out;
+	}
+	core_ready = true;
+	if (slate_core_entities_register(&core, err, sizeof(err))) {
+		slate_log(SLATE_LOG_ERROR, "core", NULL, "%s", err);
+		goto out;
+	}
+	slate_plugins_open(&core);
+
+	if (cfg.database_url) {
+		conninfo = cfg.database_url;
+	} else {
+		slate_cluster_opts copts = {.pg_bindir = cfg.pg_bindir,
+					    .cluster_user = cfg.cluster_user,
+					    .dbname = "slate",
+					    .no_fsync = !cfg.cluster_fsync};
+		if (slate_cluster_start(cfg.data_dir, &copts, &cluster, err,
+					sizeof(err))) {
+			slate_log(SLATE_LOG_ERROR, "core", NULL,
+				  "embedded PostgreSQL: %s", err);
+			goto out;
+		}
+		conninfo = slate_cluster_conninfo(cluster);
+	}
+	if (migrate(&core, conninfo, err, sizeof(err))) {
+		slate_log(SLATE_LOG_ERROR, "core", NULL, "migrations: %s", err);
+		goto out;
+	}
+	if (slate_db_pool_new(conninfo, cfg.db_pool_size,
+			      cfg.db_acquire_timeout_ms, &core.db, err,
+			      sizeof(err))) {
+		slate_log(SLATE_LOG_ERROR, "core", NULL, "%s", err);
+		goto out;
+	}
+	slate_plugins_init(&core);
+
+	if (slate_http_start(&core, &http, err, sizeof(err))) {
+		slate_log(SLATE_LOG_ERROR, "core", NULL, "%s", err);
+		goto out;
+	}
+	unsigned port = slate_http_port(http);
+	slate_log(SLATE_LOG_INFO, "core", NULL,
+		  "slated listening on http://%s:%u (%zu routes, database %s)",
+		  strcmp(cfg.bind, "0.0.0.0") ? cfg.bind : "localhost", port,
+		  slate_router_count(core.router),
+		  cluster ? "embedded" : "DATABASE_URL");
+	printf("Slate is running: http://localhost:%u/health  (Ctrl-C stops)\n",
+	       port);
+	fflush(stdout);
+
+	int sig;
+	sigwait(&stop, &sig);
+	slate_log(SLATE_LOG_INFO, "core", NULL, "signal %d: shutting down",
+		  sig);
+	status = 0;
+out:
+	slate_http_stop(http);
+	if (core_ready)
+		slate_plugins_shutdown(&core);
+	slate_db_pool_free(core.db);
+	if (cluster && slate_cluster_stop(cluster))
+		status = 1;
+	if (core_ready)
+		slate_core_release(&core);
+	slate_config_release(&cfg);
+	return status;
+}

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages Slate needs to build, run, test and bench.
+# Does nothing (and says nothing) when they are all present.
+set -euo pipefail
+
+PACKAGES=(
+	build-essential
+	ca-certificates
+	clang-format
+	cmake
+	git
+	pkg-config
+	libcunit1-dev
+	libcurl4-openssl-dev
+	libjansson-dev
+	libmicrohttpd-dev
+	libpq-dev
+	libssl-dev
+	postgresql-15
+	postgresql-client-15
+	wrk
+)
+
+# Sets `missing` to the packages of PACKAGES not installed, with a single
+# dpkg-query (it names only the packages it knows; unknown ones are missing).
+find_missing() {
+	local -A have=()
+	local status pkg
+	while read -r status pkg; do
+		[[ $status == installed ]] && have[$pkg]=1
+	done < <(dpkg-query -W -f='${db:Status-Status} ${Package}\n' "${PACKAGES[@]}" 2>/dev/null || true)
+	missing=()
+	for pkg in "${PACKAGES[@]}"; do
+		[[ -n ${have[$pkg]:-} ]] || missing+=("$pkg")
+	done
+}
+
+find_missing
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+if [[ $(id -u) -eq 0 ]]; then
+	as_root=()
+elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+	as_root=(sudo -n)
+else
+	echo "deps.sh: missing Debian packages: ${missing[*]}" >&2
+	echo "deps.sh: install them as root with:" >&2
+	echo "  apt-get update && apt-get install -y --no-install-recommends ${missing[*]}" >&2
+	exit 1
+fi
+
+# Debian's postgresql-common creates and starts a cluster "15/main" when
+# postgresql-15 is installed; slated runs its own, so ask for none.
+conf=/etc/postgresql-common/createcluster.conf
+if ! grep -Eqs '^[[:space:]]*create_main_cluster[[:space:]]*=[[:space:]]*false' "$conf"; then
+	"${as_root[@]}" mkdir -p /etc/postgresql-common
+	echo "create_main_cluster = false" | "${as_root[@]}" tee -a "$conf" >/dev/null
+fi
+
+echo "deps.sh: installing ${missing[*]}" >&2
+wanted=("${missing[@]}")
+export DEBIAN_FRONTEND=noninteractive
+"${as_root[@]}" apt-get update -q
+# Without systemd (a container, a chroot) the postinst scripts' service
+# starts fail; that is harmless here, so a failed configure step is retried
+# once and only the final package state decides.
+if ! "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+	--no-install-recommends "${wanted[@]}"; then
+	"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive dpkg --configure -a || true
+fi
+
+find_missing
+if [[ ${#missing[@]} -ne 0 ]]; then
+	echo "deps.sh: could not install: ${missing[*]}" >&2
+	exit 1
+fi

@@ -1,0 +1,125 @@
+/*
+ * slate/entity.h - declaring an entity type that the core serves.
+ *
+ * A plugin (or the core itself: shows and episodes are declared this way)
+ * describes a table once: its fields with types and validation, which fields
+ * filter and sort, which sub-resources it has. The core then serves list,
+ * get, create, patch and soft delete with validation, pagination, audit rows
+ * in the same transaction and the envelope. A plugin writes code only for what
+ * is special about its entity (a validate hook, extra routes).
+ *
+ * All declaration structs are read by the host at registration and copied:
+ * strings and arrays must stay valid for the life of the process (static
+ * storage is the normal case). Arrays carry the element size the plugin was
+ * built with so the host can read older, smaller elements.
+ */
+#ifndef SLATE_ENTITY_H
+#define SLATE_ENTITY_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum slate_type {
+	SLATE_T_TEXT = 1,    /* JSON string -> text/varchar */
+	SLATE_T_INT,         /* JSON integer -> integer (32 bit) */
+	SLATE_T_BIGINT,      /* JSON integer -> bigint */
+	SLATE_T_BOOL,        /* JSON true/false -> boolean */
+	SLATE_T_DATE,        /* "YYYY-MM-DD" -> date */
+	SLATE_T_TIMESTAMPTZ, /* RFC 3339 string -> timestamptz */
+	SLATE_T_UUID,        /* canonical UUID string -> uuid */
+	SLATE_T_TEXT_ARRAY,  /* JSON array of strings -> text[] */
+	SLATE_T_JSON_OBJECT, /* JSON object -> jsonb */
+	SLATE_T_JSON_ARRAY,  /* JSON array -> jsonb */
+	SLATE_T_NUMERIC,     /* JSON number -> numeric */
+} slate_type;
+
+/* Field flags. */
+#define SLATE_F_REQUIRED (1u << 0)  /* must be present (non-null) on create */
+#define SLATE_F_READONLY (1u << 1)  /* set by the server; rejected in bodies */
+#define SLATE_F_IMMUTABLE (1u << 2) /* accepted on create, rejected on patch */
+#define SLATE_F_FILTER (1u << 3)    /* list filter ?name=value (arrays: a,b) */
+#define SLATE_F_SORT (1u << 4)      /* list sort key ?sort=name or -name */
+#define SLATE_F_SEARCH (1u << 5)    /* part of full-text search */
+#define SLATE_F_NOT_NULL (1u << 6)  /* JSON null is rejected */
+#define SLATE_F_SECRET (1u << 7)    /* never returned, audited masked */
+
+/* Extra value checks beyond the type. */
+typedef enum slate_check {
+	SLATE_CHECK_NONE = 0,
+	SLATE_CHECK_EMAIL,
+	SLATE_CHECK_URL,      /* http(s) URL */
+	SLATE_CHECK_PHONE,    /* E.164-ish: + and digits, spaces, dashes */
+	SLATE_CHECK_LANGUAGE, /* BCP 47 tag such as en-US */
+	SLATE_CHECK_IDENT,    /* [a-z0-9_-]+ */
+} slate_check;
+
+typedef struct slate_field {
+	const char *name; /* column name and JSON key */
+	slate_type type;
+	uint32_t flags;        /* SLATE_F_* */
+	uint32_t max_len;      /* text: max characters (0 = none) */
+	int64_t min, max;      /* integers: inclusive range when min < max */
+	const char *const *one_of; /* NULL-terminated allowed values, or NULL */
+	const char *ref_entity;    /* name of an entity whose live id this is */
+	slate_check check;
+	const char *doc; /* one line, for the OpenAPI document */
+} slate_field;
+
+/* A sub-resource exposing a group of fields: GET returns them, PUT replaces
+ * them (fields missing from the body become null). e.g. /episodes/:id/script
+ */
+typedef struct slate_view {
+	const char *suffix;        /* "script" */
+	const char *const *fields; /* NULL-terminated field names */
+} slate_view;
+
+/* Operations the core serves for an entity. */
+#define SLATE_OP_LIST (1u << 0)
+#define SLATE_OP_GET (1u << 1)
+#define SLATE_OP_CREATE (1u << 2)
+#define SLATE_OP_PATCH (1u << 3)
+#define SLATE_OP_DELETE (1u << 4)
+#define SLATE_OP_CRUD 0x1fu
+
+struct slate_req;
+struct json_t;
+
+typedef struct slate_entity_def {
+	uint32_t struct_size; /* sizeof(slate_entity_def) */
+	const char *name;     /* singular, audit entity_type: "episode" */
+	const char *path;     /* collection path: "/api/v1/episodes" */
+	const char *table;    /* SQL table; must have deleted_at */
+	const char *id_column; /* uuid primary key column: "episode_id" */
+	const char *id_param;  /* path parameter name: "episodeId" */
+
+	const slate_field *fields; /* every column the API exposes */
+	uint32_t n_fields;
+	uint32_t field_size; /* sizeof(slate_field) */
+
+	const char *default_sort; /* "-created_at" */
+	uint32_t ops;             /* SLATE_OP_* */
+
+	const slate_view *views;
+	uint32_t n_views;
+	uint32_t view_size; /* sizeof(slate_view) */
+
+	/* "table.column" pairs, NULL-terminated: delete is refused with 409
+	 * while a live row of that table points at this entity. */
+	const char *const *block_delete_if;
+
+	/* [request thread, may be NULL] Extra validation after the declared
+	 * checks passed. `body` is borrowed; on patch `current` is the stored
+	 * row (borrowed), on create NULL. Report problems with host->res_error
+	 * and return -1; return 0 to accept. */
+	int (*validate)(struct slate_req *req, const struct json_t *body,
+			const struct json_t *current, void *ud);
+	void *ud;
+} slate_entity_def;
+
+#ifdef __cplusplus
+}
+#endif
+#endif
