@@ -205,7 +205,7 @@ static void precheck(slate_http *h, slate_req *r)
 	const slate_config *cfg = h->core->cfg;
 	if (r->body_len > 0) {
 		char err[256];
-		if (!rt->self_checks && rt->body_mode == SLATE_BODY_NONE) {
+		if (rt->body_mode == SLATE_BODY_NONE) {
 			slate_res_error(r, 400, "VALIDATION_ERROR", NULL,
 					"This endpoint takes no request body");
 			return;

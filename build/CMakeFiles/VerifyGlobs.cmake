@@ -52,3 +52,20 @@ if(NOT "${NEW_GLOB}" STREQUAL "${OLD_GLOB}")
   message("-- GLOB mismatch!")
   file(TOUCH_NOCREATE "/work/main/build/CMakeFiles/cmake.verify_globs")
 endif()
+
+# sqls at cmake/SlateEmbedSql.cmake:10 (file)
+# sqls at cmake/SlateEmbedSql.cmake:10 (file)
+# sqls at cmake/SlateEmbedSql.cmake:10 (file)
+# sqls at cmake/SlateEmbedSql.cmake:10 (file)
+# sqls at cmake/SlateEmbedSql.cmake:10 (file)
+# sqls at cmake/SlateEmbedSql.cmake:10 (file)
+# sqls at cmake/SlateEmbedSql.cmake:10 (file)
+file(GLOB NEW_GLOB LIST_DIRECTORIES true "/work/main/tests/plugins/testplug/migrations/*.sql")
+set(OLD_GLOB
+  "/work/main/tests/plugins/testplug/migrations/0001_widgets.down.sql"
+  "/work/main/tests/plugins/testplug/migrations/0001_widgets.up.sql"
+  )
+if(NOT "${NEW_GLOB}" STREQUAL "${OLD_GLOB}")
+  message("-- GLOB mismatch!")
+  file(TOUCH_NOCREATE "/work/main/build/CMakeFiles/cmake.verify_globs")
+endif()

@@ -1,0 +1,347 @@
+/* harness.c - see harness.h. */
+#include "harness.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <time.h>
+#include <unistd.h>
+
+static int free_port(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa = {.sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(sa);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len)) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	return ntohs(sa.sin_port);
+}
+
+static int write_config(th_server *s, const char *extra, char *path,
+			size_t len)
+{
+	json_t *cfg = json_pack(
+		"{s:s, s:i, s:s, s:s, s:{s:i, s:b}, s:{s:i, s:i}, s:{s:s}}",
+		"bind", "127.0.0.1", "port", s->port, "data_dir", "data",
+		"plugin_dir", SLATE_TEST_PLUGIN_DIR, "database", "pool_size", 4,
+		"cluster_fsync", 0, "http", "workers", 4, "io_threads", 2, "log",
+		"level", "info");
+	if (extra) {
+		json_error_t e;
+		json_t *x = json_loads(extra, 0, &e);
+		if (!x) {
+			fprintf(stderr, "harness: bad extra config: %s\n", e.text);
+			json_decref(cfg);
+			return -1;
+		}
+		/* one level of merge: sections update, other keys replace */
+		const char *k;
+		json_t *v;
+		json_object_foreach(x, k, v)
+		{
+			json_t *cur = json_object_get(cfg, k);
+			if (json_is_object(cur) && json_is_object(v))
+				json_object_update(cur, v);
+			else
+				json_object_set(cfg, k, v);
+		}
+		json_decref(x);
+	}
+	snprintf(path, len, "%s/slate.json", s->dir);
+	int rc = json_dump_file(cfg, path, JSON_INDENT(2));
+	json_decref(cfg);
+	return rc;
+}
+
+int th_start(th_server *s, const char *config_json)
+{
+	memset(s, 0, sizeof(*s));
+	snprintf(s->dir, sizeof(s->dir), "/tmp/slate-test-XXXXXX");
+	if (!mkdtemp(s->dir))
+		return -1;
+	/* traversable, not listable, by the cluster user when run as root */
+	chmod(s->dir, 0711);
+	s->port = free_port();
+	snprintf(s->base, sizeof(s->base), "http://127.0.0.1:%d", s->port);
+	snprintf(s->log_path, sizeof(s->log_path), "%s/slated.log", s->dir);
+	snprintf(s->out_path, sizeof(s->out_path), "%s/slated.out", s->dir);
+	char cfg[300];
+	if (write_config(s, config_json, cfg, sizeof(cfg)))
+		return -1;
+	s->pid = fork();
+	if (s->pid < 0)
+		return -1;
+	if (s->pid == 0) {
+		int err = open(s->log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		int out = open(s->out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (chdir(s->dir) || err < 0 || out < 0)
+			_exit(127);
+		dup2(err, 2);
+		dup2(out, 1);
+		unsetenv("PORT");
+		unsetenv("DATABASE_URL");
+		unsetenv("SLATE_DATA_DIR");
+		unsetenv("SLATE_PLUGIN_DIR");
+		unsetenv("LOG_LEVEL");
+		execl(SLATED_PATH, "slated", "--config", cfg, (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 600; i++) { /* up to 60 s: initdb is slow */
+		th_resp r;
+		if (th_req(s, "GET", "/health", NULL, NULL, &r) == 0 &&
+		    r.status == 200) {
+			th_resp_free(&r);
+			return 0;
+		}
+		if (r.status)
+			th_resp_free(&r);
+		if (!th_alive(s))
+			break;
+		usleep(100000);
+	}
+	fprintf(stderr, "harness: slated did not become healthy; log %s\n",
+		s->log_path);
+	char cmd[400];
+	snprintf(cmd, sizeof(cmd), "tail -20 %s >&2", s->log_path);
+	if (system(cmd)) {
+	}
+	th_stop(s);
+	return -1;
+}
+
+bool th_alive(th_server *s)
+{
+	int st;
+	return s->pid > 0 && waitpid(s->pid, &st, WNOHANG) == 0;
+}
+
+void th_stop(th_server *s)
+{
+	if (s->db) {
+		PQfinish(s->db);
+		s->db = NULL;
+	}
+	if (s->pid > 0) {
+		kill(s->pid, SIGTERM);
+		int st;
+		for (int i = 0; i < 300; i++) {
+			if (waitpid(s->pid, &st, WNOHANG) != 0)
+				break;
+			usleep(100000);
+			if (i == 299) {
+				kill(s->pid, SIGKILL);
+				waitpid(s->pid, &st, 0);
+			}
+		}
+		s->pid = 0;
+	}
+	if (s->dir[0] && !getenv("SLATE_TEST_KEEP")) {
+		char cmd[400];
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", s->dir);
+		if (system(cmd)) {
+		}
+	}
+}
+
+static size_t on_body(char *p, size_t sz, size_t n, void *ud)
+{
+	char **buf = ud;
+	size_t old = *buf ? strlen(*buf) : 0;
+	char *nb = realloc(*buf, old + sz * n + 1);
+	if (!nb)
+		return 0;
+	memcpy(nb + old, p, sz * n);
+	nb[old + sz * n] = '\0';
+	*buf = nb;
+	return sz * n;
+}
+
+int th_req(th_server *s, const char *method, const char *path,
+	   const char *body, const char *const *extra_headers, th_resp *r)
+{
+	memset(r, 0, sizeof(*r));
+	CURL *c = curl_easy_init();
+	if (!c)
+		return -1;
+	char url[2048];
+	snprintf(url, sizeof(url), "%s%s", s->base, path);
+	struct curl_slist *hdrs = NULL;
+	if (body)
+		hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+	for (int i = 0; extra_headers && extra_headers[i]; i++)
+		hdrs = curl_slist_append(hdrs, extra_headers[i]);
+	hdrs = curl_slist_append(hdrs, "Expect:");
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	if (!strcmp(method, "HEAD"))
+		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+	if (body) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+	}
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &r->body);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, &r->headers);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	CURLcode rc = curl_easy_perform(c);
+	if (rc == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+	curl_slist_free_all(hdrs);
+	curl_easy_cleanup(c);
+	if (rc != CURLE_OK) {
+		th_resp_free(r);
+		return -1;
+	}
+	if (r->body)
+		r->json = json_loads(r->body, 0, NULL);
+	return 0;
+}
+
+void th_resp_free(th_resp *r)
+{
+	free(r->body);
+	free(r->headers);
+	json_decref(r->json);
+	memset(r, 0, sizeof(*r));
+}
+
+bool th_header(const th_resp *r, const char *name, char *buf, size_t len)
+{
+	size_t n = strlen(name);
+	for (const char *p = r->headers; p && *p;) {
+		const char *eol = strchr(p, '\n');
+		if (!strncasecmp(p, name, n) && p[n] == ':') {
+			const char *v = p + n + 1;
+			while (*v == ' ')
+				v++;
+			size_t vl = (size_t)((eol ? eol : v + strlen(v)) - v);
+			while (vl && (v[vl - 1] == '\r' || v[vl - 1] == '\n'))
+				vl--;
+			snprintf(buf, len, "%.*s", (int)vl, v);
+			return true;
+		}
+		p = eol ? eol + 1 : NULL;
+	}
+	return false;
+}
+
+static const char *err_member(const th_resp *r, const char *key)
+{
+	json_t *e = json_array_get(json_object_get(r->json, "errors"), 0);
+	const char *v = json_string_value(json_object_get(e, key));
+	return v ? v : "";
+}
+
+const char *th_err_code(const th_resp *r)
+{
+	return err_member(r, "code");
+}
+
+const char *th_err_field(const th_resp *r)
+{
+	return err_member(r, "field");
+}
+
+const char *th_data_str(const th_resp *r, const char *key)
+{
+	return json_string_value(
+		json_object_get(json_object_get(r->json, "data"), key));
+}
+
+const char *th_cluster_dir(th_server *s)
+{
+	static char dir[300];
+	snprintf(dir, sizeof(dir), "%s/data/pg", s->dir);
+	return dir;
+}
+
+static PGconn *db(th_server *s)
+{
+	if (s->db && PQstatus(s->db) == CONNECTION_OK)
+		return s->db;
+	if (s->db)
+		PQfinish(s->db);
+	char conninfo[400];
+	snprintf(conninfo, sizeof(conninfo), "host=%s dbname=slate user=slate",
+		 th_cluster_dir(s));
+	s->db = PQconnectdb(conninfo);
+	return s->db;
+}
+
+long th_sql_long(th_server *s, const char *sql)
+{
+	PGresult *r = PQexec(db(s), sql);
+	long v = -1;
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0)
+		v = strtol(PQgetvalue(r, 0, 0), NULL, 10);
+	else
+		fprintf(stderr, "harness sql: %s", PQerrorMessage(db(s)));
+	PQclear(r);
+	return v;
+}
+
+int th_sql(th_server *s, const char *sql)
+{
+	PGresult *r = PQexec(db(s), sql);
+	int ok = PQresultStatus(r) == PGRES_COMMAND_OK ||
+		 PQresultStatus(r) == PGRES_TUPLES_OK;
+	if (!ok)
+		fprintf(stderr, "harness sql: %s", PQerrorMessage(db(s)));
+	PQclear(r);
+	return ok ? 0 : -1;
+}
+
+long th_fingerprint(th_server *s)
+{
+	/* Counts and a hash of every row's text: catches inserts, updates
+	 * and soft deletes alike. */
+	return th_sql_long(
+		s, "SELECT (SELECT count(*) FROM audit_log) * 1000003 + "
+		   "coalesce((SELECT sum(hashtext(s::text)) FROM shows s), 0) + "
+		   "coalesce((SELECT sum(hashtext(e::text)) FROM episodes e), "
+		   "0)");
+}
+
+int th_run(char *const argv[], char *out, size_t len)
+{
+	int p[2];
+	if (pipe(p))
+		return -1;
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(p[1], 1);
+		dup2(p[1], 2);
+		close(p[0]);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(p[1]);
+	size_t n = 0;
+	ssize_t k;
+	while (len && (k = read(p[0], out + n, len - 1 - n)) > 0)
+		n += (size_t)k;
+	if (len)
+		out[n] = '\0';
+	close(p[0]);
+	int st;
+	waitpid(pid, &st, 0);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}

@@ -1,0 +1,71 @@
+/*
+ * harness.h - what the integration tests share: a real slated on a throwaway
+ * embedded PostgreSQL cluster, real HTTP over loopback (libcurl), and a
+ * direct libpq connection to check what reached the database.
+ */
+#ifndef SLATE_TEST_HARNESS_H
+#define SLATE_TEST_HARNESS_H
+
+#include <jansson.h>
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+typedef struct th_server {
+	pid_t pid;
+	int port;
+	char dir[256];      /* temp dir: config, data, logs */
+	char log_path[300]; /* slated's stderr */
+	char out_path[300]; /* slated's stdout */
+	char base[64];      /* http://127.0.0.1:PORT */
+	PGconn *db;         /* direct connection, opened on first use */
+} th_server;
+
+typedef struct th_resp {
+	long status;
+	char *body;
+	json_t *json; /* NULL when the body is not JSON */
+	char *headers;
+} th_resp;
+
+/* Start slated with `config_json` (an object merged over the test defaults;
+ * NULL for none) and wait until /health answers. 0 or -1 (reason printed). */
+int th_start(th_server *s, const char *config_json);
+/* SIGTERM, wait, remove the temp dir. */
+void th_stop(th_server *s);
+/* Whether slated is still running. */
+bool th_alive(th_server *s);
+
+/* One request; body may be NULL. extra_headers: NULL-terminated "K: V"
+ * strings or NULL. Fills *r (release with th_resp_free). 0 or -1. */
+int th_req(th_server *s, const char *method, const char *path,
+	   const char *body, const char *const *extra_headers, th_resp *r);
+void th_resp_free(th_resp *r);
+
+/* Value of a response header (case-insensitive), copied into buf. */
+bool th_header(const th_resp *r, const char *name, char *buf, size_t len);
+
+/* The first error's code/field, or "" when none. */
+const char *th_err_code(const th_resp *r);
+const char *th_err_field(const th_resp *r);
+
+/* A string member of data, or NULL. */
+const char *th_data_str(const th_resp *r, const char *key);
+
+/* Run SQL directly; return the first column of the first row as a long
+ * (-1 on error). */
+long th_sql_long(th_server *s, const char *sql);
+/* Run SQL directly; 0 or -1. */
+int th_sql(th_server *s, const char *sql);
+
+/* Total rows in the tables a request could change, for "changes nothing"
+ * checks: shows, episodes, audit_log (including soft-deleted rows). */
+long th_fingerprint(th_server *s);
+
+/* Path of the cluster directory (data/pg). */
+const char *th_cluster_dir(th_server *s);
+
+/* Run a command and capture its stdout (max len-1 bytes). Exit status. */
+int th_run(char *const argv[], char *out, size_t len);
+
+#endif
