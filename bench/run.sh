@@ -78,6 +78,7 @@ fi
 
 # ---- cleanup ----------------------------------------------------------------
 TMP=""
+DATA="" # slated's data dir, inside TMP; the cluster is DATA/pg
 SLATED_PID=""
 PG_TARGET="" # the cluster's real directory when <dir>/pg is a symlink
 
@@ -128,10 +129,12 @@ cleanup() {
 	set +e
 	stop_slated || { ((rc == 0)) && rc=1; }
 	if [[ -n $TMP ]]; then
-		if [[ -L $TMP/pg ]]; then
-			PG_TARGET=$(readlink -f "$TMP/pg")
+		if [[ -L $DATA/pg ]]; then
+			PG_TARGET=$(readlink -f "$DATA/pg")
 		fi
-		stop_stray_postmaster "${PG_TARGET:-$TMP/pg}" || { ((rc == 0)) && rc=1; }
+		if [[ -n $DATA ]]; then
+			stop_stray_postmaster "${PG_TARGET:-$DATA/pg}" || { ((rc == 0)) && rc=1; }
+		fi
 		if ((rc != 0)) && [[ -s $TMP/slated.err ]]; then
 			echo "bench: last lines of slated stderr:" >&2
 			tail -n 20 "$TMP/slated.err" >&2
@@ -235,6 +238,7 @@ check_url "$URL_LIST" '"data"' "GET list"
 
 # ---- machine ----------------------------------------------------------------
 NPROC=$(nproc)
+LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo "?")
 echo "machine: $NPROC CPU core(s) (nproc); wrk, pgbench, slated and PostgreSQL all run on these same $NPROC core(s)"
 echo "runs: ${DURATION} s each; wrk -t$THREADS -c$CONNS --timeout $WRK_TIMEOUT --latency; pgbench -c$CONNS -j$THREADS -M prepared; $EPISODES episodes seeded"
 echo
@@ -338,7 +342,7 @@ pass_ratio=$(awk -v r="$RATIO" -v t="$TARGET_RATIO" 'BEGIN {print (r >= t) ? "PA
 pass_p99=$(awk -v p="$ID_P99" -v t="$TARGET_P99_MS" 'BEGIN {print (p < t) ? "PASS" : "FAIL"}')
 
 echo "Slate benchmark summary"
-echo "machine: $NPROC core(s) (nproc), shared by wrk, pgbench, slated and PostgreSQL"
+echo "machine: $NPROC core(s) (nproc), shared by wrk, pgbench, slated and PostgreSQL (load average before the runs: $LOADAVG)"
 echo "duration: ${DURATION} s per run, $CONNS connections, $THREADS threads; $EPISODES episodes"
 printf '%-36s %12s %10s\n' "" "requests/s" "p99 ms"
 printf '%-36s %12.1f %10.2f\n' "GET /api/v1/episodes/:id (wrk)" "$ID_RPS" "$ID_P99"

@@ -21,6 +21,9 @@ void slate_arena_init(slate_arena *a)
 
 void *slate_arena_alloc(slate_arena *a, size_t n)
 {
+	/* A size from a client (count * size in a plugin) must not wrap. */
+	if (n > SIZE_MAX / 2)
+		return NULL;
 	n = ALIGN16(n ? n : 1);
 	if (a->inline_used + n <= sizeof(a->inline_buf)) {
 		/* inline_buf sits at a 16-aligned offset in practice; align the

@@ -65,10 +65,27 @@ int slate_plugin_check_desc(const slate_plugin_desc *d, const char *file_id,
 		return -1;
 	}
 	if (d->n_migrations && (!d->migrations ||
-				d->migration_size < offsetof(slate_migration,
-							     down))) {
-		snprintf(reason, len, "migrations declared but malformed");
+				d->migration_size < sizeof(slate_migration))) {
+		snprintf(reason, len,
+			 "migrations declared with element size %u, ABI %u.%u "
+			 "needs %zu",
+			 d->migration_size, d->abi_major, d->abi_minor,
+			 sizeof(slate_migration));
 		return -1;
+	}
+	/* The same rules the migration runner applies, checked here so that
+	 * a bad plugin is refused alone instead of stopping slated. */
+	for (uint32_t i = 0; i < d->n_migrations; i++) {
+		const slate_migration *m =
+			(const slate_migration *)((const char *)d->migrations +
+						  (size_t)i * d->migration_size);
+		if (m->version != i + 1 || !m->name || !m->up) {
+			snprintf(reason, len,
+				 "migration %u: versions must run 1, 2, 3... "
+				 "and each needs a name and up SQL",
+				 i + 1);
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -123,9 +140,9 @@ static void open_one(slate_plugin *p)
 	slate_plugin_entry_fn entry;
 	memcpy(&entry, &sym, sizeof(entry)); /* object to function pointer */
 	p->desc = entry();
-	if (slate_plugin_check_desc(p->desc, p->id, p->reason,
-				    sizeof(p->reason))) {
-		refuse(p, "%s", p->reason);
+	char why[sizeof(p->reason)];
+	if (slate_plugin_check_desc(p->desc, p->id, why, sizeof(why))) {
+		refuse(p, "%s", why);
 		p->desc = NULL;
 		return;
 	}

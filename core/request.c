@@ -398,8 +398,9 @@ char *slate_req_envelope(slate_req *r, size_t *len)
 	json_object_set_new(meta, "schema_version", json_string("1.0"));
 	json_object_set_new(meta, "timestamp", json_string(ts));
 	json_object_set_new(meta, "request_id", json_string(r->request_id));
+	/* a handler adds keys; it cannot replace the three above */
 	if (r->meta)
-		json_object_update(meta, r->meta);
+		json_object_update_missing(meta, r->meta);
 	char *m = json_dumps(meta, JSON_COMPACT);
 	json_decref(meta);
 	char *d = NULL;

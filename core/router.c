@@ -145,8 +145,12 @@ int slate_router_add(slate_router *r, const slate_route *tmpl, char *err,
 	rt->path = strdup(tmpl->path);
 	rt->summary = tmpl->summary ? strdup(tmpl->summary) : NULL;
 	rt->nsegs = nsegs;
-	for (int i = 0; i < nsegs; i++)
+	rt->literal_mask = 0;
+	for (int i = 0; i < nsegs; i++) {
 		rt->segs[i] = strdup(segs[i]);
+		if (segs[i][0] != ':')
+			rt->literal_mask |= 1u << (nsegs - 1 - i);
+	}
 	free(copy);
 	/* body is handed over by the caller already copied (host layout) */
 	r->n++;
@@ -185,21 +189,19 @@ int slate_router_match(const slate_router *r, const char *method, char *path,
 		return 404;
 	const char *want = strcmp(method, "HEAD") ? method : "GET";
 	int any = 0;
-	/* Literal segments win over parameters: "/episodes/search" before
-	 * "/episodes/:id". Two passes keep that without sorting. */
-	for (int pass = 0; pass < 2; pass++) {
-		for (size_t i = 0; i < r->n; i++) {
-			const slate_route *rt = &r->routes[i];
-			int has_param = 0;
-			for (int k = 0; k < rt->nsegs; k++)
-				has_param |= rt->segs[k][0] == ':';
-			if (has_param != pass || strcmp(rt->method, want))
-				continue;
-			if (route_matches(rt, segs, nsegs, m)) {
-				m->route = rt;
-				return 200;
-			}
-		}
+	const slate_route *best = NULL;
+	for (size_t i = 0; i < r->n; i++) {
+		const slate_route *rt = &r->routes[i];
+		if (strcmp(rt->method, want) ||
+		    !route_matches(rt, segs, nsegs, NULL))
+			continue;
+		if (!best || rt->literal_mask > best->literal_mask)
+			best = rt;
+	}
+	if (best) {
+		route_matches(best, segs, nsegs, m);
+		m->route = best;
+		return 200;
 	}
 	for (size_t i = 0; i < r->n; i++) {
 		const slate_route *rt = &r->routes[i];

@@ -27,6 +27,10 @@ typedef struct slate_route {
 	char *path;
 	char *segs[SLATE_ROUTE_MAX_SEGS]; /* ":x" marks a parameter */
 	int nsegs;
+	/* bit (nsegs-1-i) set when segment i is literal: among routes that
+	 * match, the highest mask wins, i.e. the first segment where they
+	 * differ is literal ("/a/:x/search" beats "/a/:x/:y"). */
+	unsigned literal_mask;
 	slate_handler_fn handler;
 	void *ud;
 	slate_perm perm;

@@ -244,9 +244,9 @@ int slate_validate_value(const slate_field *f, const json_t *v, char *msg,
 		json_int_t i = json_integer_value(v);
 		int64_t lo = f->type == SLATE_T_INT ? INT32_MIN : INT64_MIN;
 		int64_t hi = f->type == SLATE_T_INT ? INT32_MAX : INT64_MAX;
-		if (f->min < f->max) {
-			lo = f->min;
-			hi = f->max;
+		if (f->min < f->max) { /* narrows the type's range, never widens */
+			lo = f->min > lo ? f->min : lo;
+			hi = f->max < hi ? f->max : hi;
 		}
 		if (i < lo || i > hi) {
 			snprintf(msg, msglen, "must be between %lld and %lld",

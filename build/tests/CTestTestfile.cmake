@@ -4,3 +4,6 @@
 # 
 # This file includes the relevant testing commands required for 
 # testing this directory and lists subdirectories to be tested as well.
+subdirs("plugins")
+subdirs("unit")
+subdirs("integration")

@@ -60,6 +60,18 @@ static int h_note(slate_req *req, void *ud)
 	return host->res_json(req, 201, out);
 }
 
+/* Holds a worker and a database connection for ?ms=, as a slow query. */
+static int h_sleep(slate_req *req, void *ud)
+{
+	(void)ud;
+	const char *ms = host->req_query(req, "ms");
+	const char *p[1] = {ms ? ms : "100"};
+	if (!host->db_exec(req, "SELECT pg_sleep($1::int / 1000.0)", 1, p))
+		return host->res_error(req, 400, "VALIDATION_ERROR", "ms",
+				       "bad ms");
+	return host->res_json(req, 200, json_pack("{s:s}", "slept", p[0]));
+}
+
 static void on_created(const char *event, const json_t *payload, void *ud)
 {
 	(void)event;
@@ -143,6 +155,16 @@ static int tp_init(slate_plugin *self, const slate_host *h, char *err,
 		.perm = SLATE_PERM_READ,
 		.summary = "How many widgets were created",
 	};
+	static const char *const sleep_query[] = {"ms", NULL};
+	slate_route_def sleep_route = {
+		.struct_size = sizeof(slate_route_def),
+		.method = "GET",
+		.path = "/api/v1/" TP_ID "/sleep",
+		.handler = h_sleep,
+		.perm = SLATE_PERM_READ,
+		.summary = "Hold a worker like a slow query",
+		.query = sleep_query,
+	};
 	slate_route_def note = {
 		.struct_size = sizeof(slate_route_def),
 		.method = "POST",
@@ -157,6 +179,7 @@ static int tp_init(slate_plugin *self, const slate_host *h, char *err,
 	};
 	/* ping last: the variant that breaks it must leave no route behind */
 	if (h->route_add(self, &events) || h->route_add(self, &note) ||
+	    h->route_add(self, &sleep_route) ||
 	    h->route_add(self, &ping)) {
 		snprintf(err, errlen, "route registration failed");
 		return -1;
