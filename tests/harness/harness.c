@@ -286,9 +286,21 @@ static PGconn *db(th_server *s)
 	return s->db;
 }
 
-long th_sql_long(th_server *s, const char *sql)
+/* PQexec, retried once on a fresh connection when the old one died (the
+ * outage test restarts the server under it). */
+static PGresult *exec(th_server *s, const char *sql)
 {
 	PGresult *r = PQexec(db(s), sql);
+	if (PQstatus(s->db) != CONNECTION_OK) {
+		PQclear(r);
+		r = PQexec(db(s), sql);
+	}
+	return r;
+}
+
+long th_sql_long(th_server *s, const char *sql)
+{
+	PGresult *r = exec(s, sql);
 	long v = -1;
 	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0)
 		v = strtol(PQgetvalue(r, 0, 0), NULL, 10);
@@ -300,7 +312,7 @@ long th_sql_long(th_server *s, const char *sql)
 
 int th_sql(th_server *s, const char *sql)
 {
-	PGresult *r = PQexec(db(s), sql);
+	PGresult *r = exec(s, sql);
 	int ok = PQresultStatus(r) == PGRES_COMMAND_OK ||
 		 PQresultStatus(r) == PGRES_TUPLES_OK;
 	if (!ok)

@@ -701,6 +701,63 @@ static void test_database_outage(void)
 			201);
 }
 
+/* ---- DATABASE_URL: scale-out and migration safety --------------------- */
+
+static void test_database_url(void)
+{
+	char cfg[700];
+	snprintf(cfg, sizeof(cfg),
+		 "{\"database_url\": \"host=%s dbname=slate user=slate\"}",
+		 th_cluster_dir(&srv));
+	th_server second;
+	CU_ASSERT_FATAL(th_start(&second, cfg) == 0);
+	/* it started no cluster of its own */
+	char pg[400];
+	snprintf(pg, sizeof(pg), "%s/data/pg", second.dir);
+	CU_ASSERT(access(pg, F_OK) != 0);
+	/* and shares the first one's data both ways */
+	th_resp r;
+	CU_ASSERT_FATAL(th_req(&second, "POST", "/api/v1/shows",
+			       "{\"name\":\"made on the second\"}", NULL,
+			       &r) == 0);
+	CU_ASSERT_EQUAL(r.status, 201);
+	char path[200];
+	snprintf(path, sizeof(path), "/api/v1/shows/%s",
+		 th_data_str(&r, "show_id") ?: "x");
+	th_resp_free(&r);
+	CU_ASSERT_EQUAL(status_of("GET", path, NULL), 200);
+	th_stop(&second);
+	/* stopping it left the first one's cluster running */
+	CU_ASSERT_EQUAL(status_of("GET", "/health", NULL), 200);
+}
+
+static void test_edited_migration_refused(void)
+{
+	char cfgpath[400];
+	snprintf(cfgpath, sizeof(cfgpath), "%s/edited.json", srv.dir);
+	FILE *f = fopen(cfgpath, "w");
+	CU_ASSERT_FATAL(f != NULL);
+	fprintf(f,
+		"{\"port\": 0, \"bind\": \"127.0.0.1\", \"database_url\": "
+		"\"host=%s dbname=slate user=slate\", \"plugin_dir\": \"%s\"}",
+		th_cluster_dir(&srv), SLATE_TEST_PLUGIN_DIR);
+	fclose(f);
+	CU_ASSERT_FATAL(th_sql(&srv, "UPDATE slate_schema_migrations SET "
+				     "checksum = 'edited' WHERE component = "
+				     "'core' AND version = 1") == 0);
+	char out[8192];
+	char *argv[] = {"/usr/bin/timeout", "30", SLATED_PATH, "--config",
+			cfgpath, NULL};
+	int rc = th_run(argv, out, sizeof(out));
+	CU_ASSERT(rc != 0 && rc != 124); /* refused, not timed out */
+	CU_ASSERT(strstr(out, "edited") != NULL);
+	/* slatectl shows which one */
+	char *argv2[] = {SLATECTL_PATH, "--config", cfgpath, "migrate", "status",
+			 NULL};
+	rc = th_run(argv2, out, sizeof(out));
+	CU_ASSERT(strstr(out, "EDITED") != NULL);
+}
+
 int main(void)
 {
 	if (CU_initialize_registry() != CUE_SUCCESS)
@@ -720,8 +777,12 @@ int main(void)
 		    test_bad_inputs_change_nothing);
 	CU_add_test(s, "strange but valid strings",
 		    test_strange_but_valid_strings);
+	CU_add_test(s, "a second slated on DATABASE_URL shares the data",
+		    test_database_url);
 	CU_add_test(s, "database outage gives 503, then recovers",
 		    test_database_outage);
+	CU_add_test(s, "an edited migration stops the start",
+		    test_edited_migration_refused);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	unsigned failed = CU_get_number_of_failures() +
