@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "entity.h"
+#include "link.h"
 #include "plugin_loader.h"
 
 int slate_core_init(slate_core *core, slate_config *cfg)
@@ -23,6 +24,7 @@ void slate_core_release(slate_core *core)
 	for (size_t i = 0; i < core->nsubs; i++)
 		free(core->subs[i].event);
 	free(core->subs);
+	slate_links_release(core);
 	slate_plugins_release(core);
 	slate_router_free(core->router);
 	memset(core, 0, sizeof(*core));

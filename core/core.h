@@ -36,6 +36,9 @@ typedef struct slate_core {
 	slate_sub *subs;
 	size_t nsubs;
 
+	struct slate_link **links;
+	size_t nlinks;
+
 	struct slate_plugin **plugins;
 	size_t nplugins;
 } slate_core;

@@ -50,7 +50,6 @@ static const slate_entity_def show_def = {
 	.field_size = sizeof(slate_field),
 	.default_sort = "name",
 	.ops = SLATE_OP_CRUD,
-	.block_delete_if = (const char *const[]){"episodes.show_id", NULL},
 };
 
 static const slate_field episode_fields[] = {
@@ -58,7 +57,8 @@ static const slate_field episode_fields[] = {
 	{.name = "show_id",
 	 .type = SLATE_T_UUID,
 	 .flags = SLATE_F_REQUIRED | SLATE_F_FILTER,
-	 .ref_entity = "show"},
+	 .ref_entity = "show",
+	 .on_delete = SLATE_REF_RESTRICT},
 	{.name = "title",
 	 .type = SLATE_T_TEXT,
 	 .flags = SLATE_F_REQUIRED | SLATE_F_SORT | SLATE_F_SEARCH,
@@ -120,6 +120,13 @@ static const slate_view episode_views[] = {
 	 .fields = (const char *const[]){"trailer_reference", NULL}},
 };
 
+static const slate_filter episode_filters[] = {
+	{.name = "released",
+	 .type = SLATE_T_BOOL,
+	 .sql = "(t.released_at IS NOT NULL) = $?::boolean",
+	 .doc = "true: released episodes only; false: unreleased only"},
+};
+
 static const slate_entity_def episode_def = {
 	.struct_size = sizeof(slate_entity_def),
 	.name = "episode",
@@ -135,6 +142,10 @@ static const slate_entity_def episode_def = {
 	.views = episode_views,
 	.n_views = sizeof(episode_views) / sizeof(episode_views[0]),
 	.view_size = sizeof(slate_view),
+	.search_path = "/api/v1/search/episodes",
+	.filters = episode_filters,
+	.n_filters = sizeof(episode_filters) / sizeof(episode_filters[0]),
+	.filter_size = sizeof(slate_filter),
 };
 
 static int h_health(slate_req *r, void *ud)

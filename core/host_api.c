@@ -11,6 +11,7 @@
 
 #include "audit.h"
 #include "entity.h"
+#include "link.h"
 #include "log.h"
 #include "plugin_loader.h"
 #include "request.h"
@@ -93,6 +94,16 @@ static int h_entity_add(slate_plugin *p, const slate_entity_def *def)
 	return 0;
 }
 
+static int h_link_add(slate_plugin *p, const slate_link_def *def)
+{
+	char err[512];
+	if (slate_link_register(p->core, p->id, def, err, sizeof(err))) {
+		slate_log(SLATE_LOG_ERROR, p->id, NULL, "link_add: %s", err);
+		return -1;
+	}
+	return 0;
+}
+
 static int h_event_subscribe(slate_plugin *p, const char *event,
 			     slate_event_fn fn, void *ud)
 {
@@ -138,6 +149,7 @@ static const slate_host host = {
 	.alloc = slate_req_alloc,
 	.audit = slate_audit_write,
 	.event_emit = slate_req_event_emit,
+	.link_add = h_link_add,
 };
 
 const slate_host *slate_host_table(void)

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "entity.h"
+#include "link.h"
 #include "host_api.h"
 #include "log.h"
 
@@ -253,6 +254,7 @@ void slate_plugins_init(slate_core *core)
 		size_t nroutes = slate_router_count(core->router);
 		size_t nentities = core->nentities;
 		size_t nsubs = core->nsubs;
+		size_t nlinks = core->nlinks;
 		char err[400] = "";
 		int rc = p->desc->init(p, host, err, sizeof(err));
 		if (rc != 0) {
@@ -263,6 +265,8 @@ void slate_plugins_init(slate_core *core)
 					core->entities[--core->nentities]);
 			while (core->nsubs > nsubs)
 				free(core->subs[--core->nsubs].event);
+			if (core->nlinks > nlinks)
+				slate_links_truncate(core, nlinks);
 			refuse(p, "init failed: %s",
 			       err[0] ? err : "(no reason given)");
 			continue;

@@ -45,6 +45,8 @@ typedef enum slate_type {
 #define SLATE_F_SEARCH (1u << 5)    /* part of full-text search */
 #define SLATE_F_NOT_NULL (1u << 6)  /* JSON null is rejected */
 #define SLATE_F_SECRET (1u << 7)    /* never returned, audited masked */
+#define SLATE_F_PRIVATE (1u << 8)   /* returned, but masked in audit rows
+				       (contact details, tokens) */
 
 /* Extra value checks beyond the type. */
 typedef enum slate_check {
@@ -56,6 +58,14 @@ typedef enum slate_check {
 	SLATE_CHECK_IDENT,    /* [a-z0-9_-]+ */
 } slate_check;
 
+/* What happens to a row whose ref_entity is soft-deleted. */
+typedef enum slate_on_delete {
+	SLATE_REF_KEEP = 0,  /* nothing (the default) */
+	SLATE_REF_CASCADE,   /* the row is soft-deleted with it */
+	SLATE_REF_SET_NULL,  /* the field is set to null (audited) */
+	SLATE_REF_RESTRICT,  /* the delete is refused with 409 */
+} slate_on_delete;
+
 typedef struct slate_field {
 	const char *name; /* column name and JSON key */
 	slate_type type;
@@ -66,7 +76,19 @@ typedef struct slate_field {
 	const char *ref_entity;    /* name of an entity whose live id this is */
 	slate_check check;
 	const char *doc; /* one line, for the OpenAPI document */
+	slate_on_delete on_delete; /* with ref_entity */
 } slate_field;
+
+/* A list filter whose SQL the plugin writes: `sql` is a boolean expression
+ * over the row alias `t` with exactly one "$?" standing for the value,
+ * e.g. "t.episode_id IS NULL = $?::boolean" for ?standalone=true. The value
+ * is checked against `type` first and always travels as a parameter. */
+typedef struct slate_filter {
+	const char *name; /* query parameter */
+	slate_type type;
+	const char *sql;
+	const char *doc;
+} slate_filter;
 
 /* A sub-resource exposing a group of fields: GET returns them, PUT replaces
  * them (fields missing from the body become null). e.g. /episodes/:id/script
@@ -110,14 +132,60 @@ typedef struct slate_entity_def {
 	 * while a live row of that table points at this entity. */
 	const char *const *block_delete_if;
 
-	/* [request thread, may be NULL] Extra validation after the declared
-	 * checks passed. `body` is borrowed; on patch `current` is the stored
-	 * row (borrowed), on create NULL. Report problems with host->res_error
-	 * and return -1; return 0 to accept. */
-	int (*validate)(struct slate_req *req, const struct json_t *body,
-			const struct json_t *current, void *ud);
+	/* [request thread, may be NULL] Runs after the declared checks
+	 * passed, before the write. `changes` (borrowed, mutable) is what will
+	 * be written: the hook may reject it (host->res_error, return -1) or
+	 * add server-set fields (e.g. a consent timestamp), which skip the
+	 * read-only check. `current` is the stored row on patch, NULL on
+	 * create. Return 0 to go on. */
+	int (*prepare)(struct slate_req *req, struct json_t *changes,
+		       const struct json_t *current, void *ud);
 	void *ud;
+
+	/* Nested collection: list and create live under the parent's item
+	 * path ("/api/v1/episodes/:episodeId/components"), get/patch/delete
+	 * under `path`. The parent id comes from the URL into `parent_field`
+	 * (a ref_entity field); an unknown or deleted parent is 404. NULL for
+	 * a top-level entity. */
+	const char *parent_path;
+	const char *parent_field;
+
+	/* Full-text search over the SLATE_F_SEARCH fields at this path
+	 * ("/api/v1/search/clips"): ?q= (websearch syntax), ranked, with a
+	 * highlighted snippet, plus the list filters and paging. The document
+	 * is to_tsvector('english', f1 || ' ' || f2 ...) in field order, each
+	 * coalesced to '' (arrays joined by spaces); index it with the same
+	 * expression. NULL: no search. */
+	const char *search_path;
+
+	const slate_filter *filters; /* extra list filters */
+	uint32_t n_filters;
+	uint32_t filter_size; /* sizeof(slate_filter) */
 } slate_entity_def;
+
+/* A many-to-many link between two entities through a link table, with
+ * optional fields of its own (usage_context, notes). The core serves
+ *   POST   <collection_path>          {"<target_field>": id, ...fields}
+ *   GET    <collection_path>          linked targets with the link fields
+ *   DELETE <collection_path>/:<target_param>[?<field>=...]
+ *   GET    <usage_path>               the owners using a target
+ * with audit rows (action "link"/"unlink" on the owner) in the request's
+ * transaction. Rows whose owner or target is soft-deleted are never shown. */
+typedef struct slate_link_def {
+	uint32_t struct_size;
+	const char *table;          /* "episode_outfits" */
+	const char *id_column;      /* "episode_outfit_id" */
+	const char *owner_entity;   /* "episode" */
+	const char *owner_field;    /* "episode_id" */
+	const char *target_entity;  /* "outfit" */
+	const char *target_field;   /* "outfit_id" */
+	const char *target_param;   /* "outfitId" */
+	const char *collection_path; /* "/api/v1/episodes/:episodeId/outfits" */
+	const char *usage_path;      /* "/api/v1/outfits/:outfitId/usage" */
+	const slate_field *fields;   /* the link's own fields */
+	uint32_t n_fields;
+	uint32_t field_size;
+} slate_link_def;
 
 #ifdef __cplusplus
 }

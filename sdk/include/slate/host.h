@@ -173,6 +173,9 @@ struct slate_host {
 	/* [request] Queue an event (payload stolen), delivered to the
 	 * subscribers only after the request's transaction commits. */
 	int (*event_emit)(slate_req *req, const char *event, json_t *payload);
+
+	/* [init] Declare a link between two entities (slate/entity.h). */
+	int (*link_add)(slate_plugin *p, const slate_link_def *def);
 };
 
 /* True when the host's table is new enough to have `member`. */
