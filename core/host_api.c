@@ -15,6 +15,7 @@
 #include "log.h"
 #include "plugin_loader.h"
 #include "request.h"
+#include "util.h"
 #include "validate.h"
 
 static void h_log(slate_plugin *p, slate_log_level level, const char *fmt,
@@ -104,6 +105,20 @@ static int h_link_add(slate_plugin *p, const slate_link_def *def)
 	return 0;
 }
 
+static int h_entity_patch(slate_req *r, const char *entity, const char *id,
+			  const json_t *changes, json_t **row_out)
+{
+	*row_out = NULL;
+	const slate_entity *e = slate_core_entity(r->core, entity);
+	if (!e)
+		return slate_res_error(r, 500, "INTERNAL_ERROR", NULL,
+				       "Unknown entity %s", entity);
+	if (!id || !slate_uuid_valid(id))
+		return slate_res_error(r, 400, "VALIDATION_ERROR", e->id_param,
+				       "'%s' must be a UUID", e->id_param);
+	return slate_entity_patch(r, e, id, changes, row_out);
+}
+
 static int h_event_subscribe(slate_plugin *p, const char *event,
 			     slate_event_fn fn, void *ud)
 {
@@ -150,6 +165,7 @@ static const slate_host host = {
 	.audit = slate_audit_write,
 	.event_emit = slate_req_event_emit,
 	.link_add = h_link_add,
+	.entity_patch = h_entity_patch,
 };
 
 const slate_host *slate_host_table(void)

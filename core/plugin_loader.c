@@ -150,44 +150,75 @@ static void open_one(slate_plugin *p)
 	p->state = SLATE_PLUGIN_OPENED;
 }
 
-static int by_name(const void *a, const void *b)
+typedef struct found {
+	char *id;
+	char *file;
+} found;
+
+static int by_id(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return strcmp(((const found *)a)->id, ((const found *)b)->id);
+}
+
+/* Every <id>.so in the ':'-separated directories; the first directory
+ * holding an id wins. The array and its strings are the caller's. */
+static found *discover(const char *dirs, size_t *count)
+{
+	found *list = NULL;
+	size_t n = 0;
+	char *copy = strdup(dirs), *save = NULL;
+	for (char *dir = copy ? strtok_r(copy, ":", &save) : NULL; dir;
+	     dir = strtok_r(NULL, ":", &save)) {
+		DIR *d = opendir(dir);
+		if (!d) {
+			slate_log(SLATE_LOG_WARN, "core", NULL,
+				  "plugin directory %s cannot be read", dir);
+			continue;
+		}
+		struct dirent *de;
+		while ((de = readdir(d))) {
+			size_t len = strlen(de->d_name);
+			if (len < 4 || strcmp(de->d_name + len - 3, ".so"))
+				continue;
+			char *id = strndup(de->d_name, len - 3);
+			bool dup = false;
+			for (size_t i = 0; id && i < n; i++)
+				dup |= !strcmp(list[i].id, id);
+			found *nl = dup || !id ? NULL
+					       : realloc(list, (n + 1) *
+								sizeof(*nl));
+			if (!nl) {
+				free(id);
+				continue;
+			}
+			list = nl;
+			list[n].id = id;
+			if (asprintf(&list[n].file, "%s/%s", dir, de->d_name) <
+			    0) {
+				free(id);
+				continue;
+			}
+			n++;
+		}
+		closedir(d);
+	}
+	free(copy);
+	if (n)
+		qsort(list, n, sizeof(*list), by_id);
+	*count = n;
+	return list;
 }
 
 int slate_plugins_open(slate_core *core)
 {
 	const slate_config *cfg = core->cfg;
-	char **names = NULL;
 	size_t n = 0;
-	DIR *d = opendir(cfg->plugin_dir);
-	struct dirent *de;
-	while (d && (de = readdir(d))) {
-		size_t len = strlen(de->d_name);
-		if (len < 4 || strcmp(de->d_name + len - 3, ".so"))
-			continue;
-		char **nn = realloc(names, (n + 1) * sizeof(*nn));
-		if (!nn)
-			break;
-		names = nn;
-		names[n++] = strndup(de->d_name, len - 3);
-	}
-	if (d)
-		closedir(d);
-	else
-		slate_log(SLATE_LOG_WARN, "core", NULL,
-			  "plugin directory %s cannot be read", cfg->plugin_dir);
-	if (n)
-		qsort(names, n, sizeof(*names), by_name);
+	found *files = discover(cfg->plugin_dir, &n);
 	for (size_t i = 0; i < n; i++) {
-		char *file;
-		if (asprintf(&file, "%s/%s.so", cfg->plugin_dir, names[i]) < 0)
-			continue;
-		slate_plugin *p = record_new(core, names[i], file);
-		free(file);
+		slate_plugin *p = record_new(core, files[i].id, files[i].file);
 		if (!p)
 			continue;
-		if (!slate_config_plugin_enabled(cfg, names[i])) {
+		if (!slate_config_plugin_enabled(cfg, files[i].id)) {
 			p->state = SLATE_PLUGIN_DISABLED;
 			snprintf(p->reason, sizeof(p->reason),
 				 "not enabled in config");
@@ -200,24 +231,26 @@ int slate_plugins_open(slate_core *core)
 	json_t *v;
 	json_object_foreach(cfg->plugins, id, v)
 	{
-		bool found = false;
+		bool present = false;
 		for (size_t i = 0; i < n; i++)
-			found |= !strcmp(names[i], id);
-		if (found || !slate_config_plugin_enabled(cfg, id))
+			present |= !strcmp(files[i].id, id);
+		if (present || !slate_config_plugin_enabled(cfg, id))
 			continue;
 		slate_plugin *p = record_new(core, id, NULL);
 		if (!p)
 			continue;
 		p->state = SLATE_PLUGIN_MISSING;
 		snprintf(p->reason, sizeof(p->reason),
-			 "enabled in config but %s/%s.so does not exist",
-			 cfg->plugin_dir, id);
+			 "enabled in config but no %s.so in %s", id,
+			 cfg->plugin_dir);
 		slate_log(SLATE_LOG_ERROR, "core", NULL, "plugin %s: %s", id,
 			  p->reason);
 	}
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+	for (size_t i = 0; i < n; i++) {
+		free(files[i].id);
+		free(files[i].file);
+	}
+	free(files);
 	return 0;
 }
 
@@ -324,7 +357,7 @@ int slate_plugins_report(const slate_config *cfg, FILE *out)
 		return -1;
 	slate_plugins_open(&core);
 	slate_plugins_init(&core);
-	fprintf(out, "plugin directory: %s\n", cfg->plugin_dir);
+	fprintf(out, "plugin directories: %s\n", cfg->plugin_dir);
 	fprintf(out, "%-20s %-9s %-8s %-10s %s\n", "ID", "ENABLED", "STATE",
 		"VERSION", "DETAIL");
 	for (size_t i = 0; i < core.nplugins; i++) {

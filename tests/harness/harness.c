@@ -38,7 +38,7 @@ static int write_config(th_server *s, const char *extra, char *path,
 	json_t *cfg = json_pack(
 		"{s:s, s:i, s:s, s:s, s:{s:i, s:b}, s:{s:i, s:i}, s:{s:s}}",
 		"bind", "127.0.0.1", "port", s->port, "data_dir", "data",
-		"plugin_dir", SLATE_TEST_PLUGIN_DIR, "database", "pool_size", 4,
+		"plugin_dir", SLATE_PLUGIN_DIRS, "database", "pool_size", 4,
 		"cluster_fsync", 0, "http", "workers", 4, "io_threads", 2, "log",
 		"level", "info");
 	if (extra) {

@@ -176,6 +176,15 @@ struct slate_host {
 
 	/* [init] Declare a link between two entities (slate/entity.h). */
 	int (*link_add)(slate_plugin *p, const slate_link_def *def);
+
+	/* [request] Update fields of a live row of a declared entity exactly
+	 * as PATCH would (validation, references, prepare hook, audit rows,
+	 * event), for actions such as "assign this clip to an episode".
+	 * `changes` is borrowed. On success *row_out is the new row as a new
+	 * reference the caller owns (hand it to res_json). -1 after the
+	 * error response was set (404, 400, 422...). */
+	int (*entity_patch)(slate_req *req, const char *entity, const char *id,
+			    const json_t *changes, json_t **row_out);
 };
 
 /* True when the host's table is new enough to have `member`. */
