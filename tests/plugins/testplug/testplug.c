@@ -18,7 +18,6 @@
 #endif
 
 extern const slate_migration TP_MIGRATIONS[];
-extern const uint32_t TP_N_MIGRATIONS;
 
 /* The initfail variant never uses most of what follows. */
 #pragma GCC diagnostic ignored "-Wunused-function"
@@ -202,7 +201,7 @@ static const slate_plugin_desc desc = {
 	.version = "0.0.1",
 	.summary = "test plugin",
 	.migrations = TP_MIGRATIONS,
-	.n_migrations = 1,
+	.n_migrations = 1, /* the variants share one migrations folder */
 	.migration_size = sizeof(slate_migration),
 	.init = tp_init,
 };
