@@ -485,6 +485,91 @@ static void test_episode_views(void)
 			404);
 }
 
+/* ---- search ----------------------------------------------------------- */
+
+static void test_episode_search(void)
+{
+	const char *corpus[][2] = {
+		{"Denim on denim", "A fall look built from three washes of "
+				   "denim and a vintage belt"},
+		{"Thrift haul", "JustAWomanInHerPrime finds a silk scarf and "
+				"a denim jacket at the thrift store"},
+		{"Gala night", "Lala styles a sequin gown for the gala; the "
+			       "wardrobe malfunction nearly ruins the night"},
+		{"Closet cleanout", "Sorting the closet: what stays, what "
+				    "goes to the thrift store"},
+	};
+	for (int i = 0; i < 4; i++) {
+		char extra[400];
+		snprintf(extra, sizeof(extra),
+			 "\"title\":\"%s\",\"description\":\"%s\"%s",
+			 corpus[i][0], corpus[i][1],
+			 i == 2 ? ",\"status\":\"published\"" : "");
+		char body[1024];
+		snprintf(body, sizeof(body),
+			 "{\"show_id\":\"%s\",\"season_number\":9,"
+			 "\"episode_number\":%d,%s}",
+			 show_id, 10 + i, extra);
+		CU_ASSERT(create("/api/v1/episodes", body, "episode_id")[0]);
+	}
+	struct {
+		const char *q, *first;
+		long total;
+	} cases[] = {
+		{"denim", "Denim on denim", 2},
+		{"wardrobe%20malfunction", "Gala night", 1},
+		{"thrift%20-scarf", "Closet cleanout", 1},
+		{"%22silk%20scarf%22", "Thrift haul", 1},
+		{"nothing%20matches%20this", NULL, 0},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char path[300];
+		snprintf(path, sizeof(path),
+			 "/api/v1/search/episodes?q=%s&show_id=%s", cases[i].q,
+			 show_id);
+		th_resp r;
+		CU_ASSERT_FATAL(th_req(&srv, "GET", path, NULL, NULL, &r) == 0);
+		CU_ASSERT_EQUAL(r.status, 200);
+		json_t *data = json_object_get(r.json, "data");
+		long total = json_integer_value(json_object_get(
+			json_object_get(r.json, "metadata"), "total"));
+		CU_ASSERT_EQUAL(total, cases[i].total);
+		if (cases[i].first) {
+			json_t *hit = json_array_get(data, 0);
+			const char *title = json_string_value(json_object_get(
+				json_object_get(hit, "episode"), "title"));
+			if (!title || strcmp(title, cases[i].first))
+				fprintf(stderr, "search %s: first %s\n",
+					cases[i].q, title ? title : "(none)");
+			CU_ASSERT(title && !strcmp(title, cases[i].first));
+			const char *snip = json_string_value(
+				json_object_get(hit, "snippet"));
+			CU_ASSERT(snip && strstr(snip, "<b>"));
+			CU_ASSERT(json_is_number(json_object_get(hit, "rank")));
+		}
+		th_resp_free(&r);
+	}
+	/* filters and bad input */
+	char path[300];
+	snprintf(path, sizeof(path),
+		 "/api/v1/search/episodes?q=night&status=published&show_id=%s",
+		 show_id);
+	th_resp r;
+	CU_ASSERT_FATAL(th_req(&srv, "GET", path, NULL, NULL, &r) == 0);
+	CU_ASSERT_EQUAL(json_array_size(json_object_get(r.json, "data")), 1);
+	th_resp_free(&r);
+	CU_ASSERT_EQUAL(status_of("GET", "/api/v1/search/episodes", NULL), 400);
+	CU_ASSERT_EQUAL(status_of("GET", "/api/v1/search/episodes?q=x&bogus=1",
+				  NULL),
+			400);
+	/* the seed's GIN index serves it */
+	CU_ASSERT_EQUAL(
+		th_sql_long(&srv,
+			    "SELECT count(*) FROM pg_indexes WHERE indexname = "
+			    "'idx_episodes_fts'"),
+		1);
+}
+
 /* ---- bad input -------------------------------------------------------- */
 
 static void test_bad_inputs_change_nothing(void)
@@ -773,6 +858,7 @@ int main(void)
 	CU_add_test(s, "episode list: filters, sort, pages", test_episode_list);
 	CU_add_test(s, "episode patch and audit", test_episode_patch_and_audit);
 	CU_add_test(s, "script and trailer views", test_episode_views);
+	CU_add_test(s, "episode full-text search", test_episode_search);
 	CU_add_test(s, "bad inputs change nothing",
 		    test_bad_inputs_change_nothing);
 	CU_add_test(s, "strange but valid strings",
