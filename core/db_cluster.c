@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "util.h"
 
 #define PG_LIBDIR "/usr/lib/postgresql"
 #define FALLBACK_ROOT "/var/lib/slate"
@@ -50,26 +51,6 @@ struct slate_cluster {
 	gid_t *groups;
 	int ngroups;
 };
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	/* One line: libpq's messages end in, and may hold, newlines. */
-	size_t n = strlen(err);
-	while (n && (err[n - 1] == '\n' || err[n - 1] == ' '))
-		err[--n] = '\0';
-	for (char *p = err; *p; p++) {
-		if (*p == '\n' || *p == '\t')
-			*p = ' ';
-	}
-	return -1;
-}
 
 static char *path_join(const char *a, const char *b)
 {
@@ -284,7 +265,7 @@ static int resolve_bindir(slate_cluster *c, const char *configured, char *err,
 	char version[16] = "";
 	char *pv = path_join(c->cluster_dir, "PG_VERSION");
 	if (!pv)
-		return fail(err, errlen, "out of memory");
+		return slate_errf(err, errlen, "out of memory");
 	FILE *f = fopen(pv, "re");
 	free(pv);
 	if (f) {
@@ -296,7 +277,7 @@ static int resolve_bindir(slate_cluster *c, const char *configured, char *err,
 
 	c->bindir = configured ? strdup(configured) : find_bindir(version);
 	if (!c->bindir)
-		return fail(
+		return slate_errf(
 		    err, errlen,
 		    "PostgreSQL server binaries not found under " PG_LIBDIR
 		    "/*/bin: install the Debian package postgresql-15 "
@@ -306,7 +287,7 @@ static int resolve_bindir(slate_cluster *c, const char *configured, char *err,
 		bool ok = p && access(p, X_OK) == 0;
 		free(p);
 		if (!ok)
-			return fail(
+			return slate_errf(
 			    err, errlen,
 			    "%s/%s is missing or not executable: install "
 			    "the Debian package postgresql-15 (`make "
@@ -334,25 +315,26 @@ static int resolve_user(slate_cluster *c, const char *user, char *err,
 			  user);
 		int rc = run(NULL, argv, STDERR_FILENO, false);
 		if (rc != 0)
-			return fail(
+			return slate_errf(
 			    err, errlen,
 			    "useradd %s failed (status %d): PostgreSQL "
 			    "will not run as root, so it needs that user",
 			    user, rc);
 		pw = getpwnam(user);
 		if (!pw)
-			return fail(err, errlen,
-				    "user %s not found after useradd", user);
+			return slate_errf(err, errlen,
+					  "user %s not found after useradd",
+					  user);
 	}
 	if (pw->pw_uid == 0)
-		return fail(
+		return slate_errf(
 		    err, errlen,
 		    "cluster_user %s is root; PostgreSQL refuses to run "
 		    "as root",
 		    user);
 	c->user = strdup(user);
 	if (!c->user)
-		return fail(err, errlen, "out of memory");
+		return slate_errf(err, errlen, "out of memory");
 	c->uid = pw->pw_uid;
 	c->gid = pw->pw_gid;
 	c->drop = true;
@@ -362,7 +344,7 @@ static int resolve_user(slate_cluster *c, const char *user, char *err,
 	for (;;) {
 		gid_t *g = realloc(c->groups, (size_t)n * sizeof(gid_t));
 		if (!g)
-			return fail(err, errlen, "out of memory");
+			return slate_errf(err, errlen, "out of memory");
 		c->groups = g;
 		int want = n;
 		if (getgrouplist(user, c->gid, c->groups, &want) >= 0) {
@@ -370,8 +352,8 @@ static int resolve_user(slate_cluster *c, const char *user, char *err,
 			return 0;
 		}
 		if (want <= n)
-			return fail(err, errlen, "getgrouplist(%s) failed",
-				    user);
+			return slate_errf(err, errlen,
+					  "getgrouplist(%s) failed", user);
 		n = want;
 	}
 }
@@ -411,19 +393,19 @@ static int prepare_cluster_dir(const slate_cluster *c, const char *dir,
 			       char *err, size_t errlen)
 {
 	if (mkdir_mode(dir, 0700) < 0)
-		return fail(err, errlen, "cannot create %s: %s", dir,
-			    strerror(errno));
+		return slate_errf(err, errlen, "cannot create %s: %s", dir,
+				  strerror(errno));
 	struct stat st;
 	if (stat(dir, &st) < 0)
-		return fail(err, errlen, "cannot stat %s: %s", dir,
-			    strerror(errno));
+		return slate_errf(err, errlen, "cannot stat %s: %s", dir,
+				  strerror(errno));
 	if (!S_ISDIR(st.st_mode))
-		return fail(err, errlen, "%s is not a directory", dir);
+		return slate_errf(err, errlen, "%s is not a directory", dir);
 	uid_t want = c->drop ? c->uid : geteuid();
 	if (st.st_uid == want)
 		return 0;
 	if (exists(dir, "PG_VERSION"))
-		return fail(
+		return slate_errf(
 		    err, errlen,
 		    "the cluster in %s belongs to uid %u, not to uid %u "
 		    "that runs it: chown -R it or remove it",
@@ -432,8 +414,8 @@ static int prepare_cluster_dir(const slate_cluster *c, const char *dir,
 	if (!c->drop)
 		return 0;
 	if (chown(dir, c->uid, c->gid) < 0 || chmod(dir, 0700) < 0)
-		return fail(err, errlen, "cannot hand %s to uid %u: %s", dir,
-			    (unsigned)c->uid, strerror(errno));
+		return slate_errf(err, errlen, "cannot hand %s to uid %u: %s",
+				  dir, (unsigned)c->uid, strerror(errno));
 	return 0;
 }
 
@@ -446,11 +428,11 @@ static int check_socket(const char *dir, char *err, size_t errlen)
 {
 	if (socket_fits(dir))
 		return 0;
-	return fail(err, errlen,
-		    "the database socket %s%s would be longer than %d "
-		    "characters, which unix sockets cannot hold: use a "
-		    "shorter data_dir",
-		    dir, SOCKET_NAME, SOCKET_PATH_MAX - 1);
+	return slate_errf(err, errlen,
+			  "the database socket %s%s would be longer than %d "
+			  "characters, which unix sockets cannot hold: use a "
+			  "shorter data_dir",
+			  dir, SOCKET_NAME, SOCKET_PATH_MAX - 1);
 }
 
 /* /var/lib/slate/clusters/<first 16 hex of sha256(data_dir)>. */
@@ -476,7 +458,7 @@ static int resolve_cluster_dir(slate_cluster *c, char *err, size_t errlen)
 	char *dir = NULL;
 	int rc = -1;
 	if (!link) {
-		fail(err, errlen, "out of memory");
+		slate_errf(err, errlen, "out of memory");
 		goto out;
 	}
 
@@ -486,19 +468,19 @@ static int resolve_cluster_dir(slate_cluster *c, char *err, size_t errlen)
 		char target[PATH_MAX];
 		ssize_t n = readlink(link, target, sizeof(target) - 1);
 		if (n < 0) {
-			fail(err, errlen, "cannot read symlink %s: %s", link,
-			     strerror(errno));
+			slate_errf(err, errlen, "cannot read symlink %s: %s",
+				   link, strerror(errno));
 			goto out;
 		}
 		target[n] = '\0';
 		if (target[0] != '/') {
-			fail(err, errlen, "%s must point to an absolute path",
-			     link);
+			slate_errf(err, errlen,
+				   "%s must point to an absolute path", link);
 			goto out;
 		}
 		if (c->drop && mkdir_parents(FALLBACK_DIR, 0755) < 0) {
-			fail(err, errlen, "cannot create %s: %s", FALLBACK_DIR,
-			     strerror(errno));
+			slate_errf(err, errlen, "cannot create %s: %s",
+				   FALLBACK_DIR, strerror(errno));
 			goto out;
 		}
 		dir = strdup(target);
@@ -511,24 +493,25 @@ static int resolve_cluster_dir(slate_cluster *c, char *err, size_t errlen)
 		if (!why) {
 			dir = strdup(link);
 		} else if (exists(link, "PG_VERSION")) {
-			fail(err, errlen,
-			     "user %s %s %s, which holds an existing cluster: "
-			     "make the path reachable (chmod o+x on each "
-			     "parent) or move the data directory",
-			     c->user, why, c->data_dir);
+			slate_errf(
+			    err, errlen,
+			    "user %s %s %s, which holds an existing cluster: "
+			    "make the path reachable (chmod o+x on each "
+			    "parent) or move the data directory",
+			    c->user, why, c->data_dir);
 			goto out;
 		} else {
 			dir = fallback_dir(c->data_dir);
 			if (!dir || mkdir_parents(FALLBACK_DIR, 0755) < 0) {
-				fail(err, errlen, "cannot create %s: %s",
-				     FALLBACK_DIR, strerror(errno));
+				slate_errf(err, errlen, "cannot create %s: %s",
+					   FALLBACK_DIR, strerror(errno));
 				goto out;
 			}
 			rmdir(link); /* an empty one left by an older start */
 			if (symlink(dir, link) < 0) {
-				fail(err, errlen,
-				     "cannot create symlink %s: %s", link,
-				     strerror(errno));
+				slate_errf(err, errlen,
+					   "cannot create symlink %s: %s", link,
+					   strerror(errno));
 				goto out;
 			}
 			slate_log(SLATE_LOG_WARN, "core", NULL,
@@ -538,7 +521,7 @@ static int resolve_cluster_dir(slate_cluster *c, char *err, size_t errlen)
 		}
 	}
 	if (!dir) {
-		fail(err, errlen, "out of memory");
+		slate_errf(err, errlen, "out of memory");
 		goto out;
 	}
 	if (check_socket(dir, err, errlen) < 0 ||
@@ -546,8 +529,8 @@ static int resolve_cluster_dir(slate_cluster *c, char *err, size_t errlen)
 		goto out;
 	c->cluster_dir = realpath(dir, NULL);
 	if (!c->cluster_dir) {
-		fail(err, errlen, "cannot resolve %s: %s", dir,
-		     strerror(errno));
+		slate_errf(err, errlen, "cannot resolve %s: %s", dir,
+			   strerror(errno));
 		goto out;
 	}
 	if (check_socket(c->cluster_dir, err, errlen) < 0)
@@ -574,12 +557,13 @@ static int initdb(slate_cluster *c, char *err, size_t errlen)
 	char *prog = path_join(c->bindir, "initdb");
 	int rc = -1;
 	if (!log || !prog) {
-		fail(err, errlen, "out of memory");
+		slate_errf(err, errlen, "out of memory");
 		goto out;
 	}
 	int fd = open_log(log, true);
 	if (fd < 0) {
-		fail(err, errlen, "cannot open %s: %s", log, strerror(errno));
+		slate_errf(err, errlen, "cannot open %s: %s", log,
+			   strerror(errno));
 		goto out;
 	}
 	char *argv[] = {prog,
@@ -601,8 +585,8 @@ static int initdb(slate_cluster *c, char *err, size_t errlen)
 	if (status != 0) {
 		char tail[600];
 		log_tail(log, 0, tail, sizeof(tail));
-		fail(err, errlen, "initdb failed (status %d), see %s: %s",
-		     status, log, tail);
+		slate_errf(err, errlen, "initdb failed (status %d), see %s: %s",
+			   status, log, tail);
 		goto out;
 	}
 	rc = 0;
@@ -634,7 +618,7 @@ static int write_conf(const slate_cluster *c, char *err, size_t errlen)
 	FILE *f = NULL;
 	int rc = -1;
 	if (!conf || !main_conf) {
-		fail(err, errlen, "out of memory");
+		slate_errf(err, errlen, "out of memory");
 		goto out;
 	}
 
@@ -644,7 +628,8 @@ static int write_conf(const slate_cluster *c, char *err, size_t errlen)
 	    !(f = fdopen(fd, "w"))) {
 		if (fd >= 0)
 			close(fd);
-		fail(err, errlen, "cannot write %s: %s", conf, strerror(errno));
+		slate_errf(err, errlen, "cannot write %s: %s", conf,
+			   strerror(errno));
 		goto out;
 	}
 	fputs(
@@ -662,15 +647,16 @@ static int write_conf(const slate_cluster *c, char *err, size_t errlen)
 		c->no_fsync ? "off" : "on");
 	if (fclose(f) != 0) {
 		f = NULL;
-		fail(err, errlen, "cannot write %s: %s", conf, strerror(errno));
+		slate_errf(err, errlen, "cannot write %s: %s", conf,
+			   strerror(errno));
 		goto out;
 	}
 
 	/* Add the include once; postgresql.conf is initdb's otherwise. */
 	f = fopen(main_conf, "r+e");
 	if (!f) {
-		fail(err, errlen, "cannot open %s: %s", main_conf,
-		     strerror(errno));
+		slate_errf(err, errlen, "cannot open %s: %s", main_conf,
+			   strerror(errno));
 		goto out;
 	}
 	char line[512];
@@ -683,14 +669,14 @@ static int write_conf(const slate_cluster *c, char *err, size_t errlen)
 		       fputs("\n# slated's settings, see " CONF_FILE
 			     "\n" CONF_INCLUDE "\n",
 			     f) < 0)) {
-		fail(err, errlen, "cannot append to %s", main_conf);
+		slate_errf(err, errlen, "cannot append to %s", main_conf);
 		goto out;
 	}
 	int closed = fclose(f);
 	f = NULL;
 	if (closed != 0) {
-		fail(err, errlen, "cannot write %s: %s", main_conf,
-		     strerror(errno));
+		slate_errf(err, errlen, "cannot write %s: %s", main_conf,
+			   strerror(errno));
 		goto out;
 	}
 	rc = 0;
@@ -827,7 +813,7 @@ static int wait_ready(const slate_cluster *c, char *err, size_t errlen)
 {
 	char *ci = make_conninfo(c, "postgres");
 	if (!ci)
-		return fail(err, errlen, "out of memory");
+		return slate_errf(err, errlen, "out of memory");
 	PGPing ping = PQPING_NO_RESPONSE;
 	for (int i = 0; i < 600; i++) {
 		ping = PQping(ci);
@@ -838,10 +824,11 @@ static int wait_ready(const slate_cluster *c, char *err, size_t errlen)
 	}
 	free(ci);
 	if (ping != PQPING_OK)
-		return fail(err, errlen,
-			    "a server runs for %s (PID %ld in postmaster.pid) "
-			    "but does not answer on its socket there; see %s",
-			    c->cluster_dir, postmaster_pid(c), c->server_log);
+		return slate_errf(
+		    err, errlen,
+		    "a server runs for %s (PID %ld in postmaster.pid) "
+		    "but does not answer on its socket there; see %s",
+		    c->cluster_dir, postmaster_pid(c), c->server_log);
 	return 0;
 }
 
@@ -850,13 +837,13 @@ static int pg_ctl_start(slate_cluster *c, char *err, size_t errlen)
 	char *prog = path_join(c->bindir, "pg_ctl");
 	int rc = -1;
 	if (!prog) {
-		fail(err, errlen, "out of memory");
+		slate_errf(err, errlen, "out of memory");
 		goto out;
 	}
 	int fd = open_log(c->server_log, false);
 	if (fd < 0) {
-		fail(err, errlen, "cannot open %s: %s", c->server_log,
-		     strerror(errno));
+		slate_errf(err, errlen, "cannot open %s: %s", c->server_log,
+			   strerror(errno));
 		goto out;
 	}
 	off_t log_start = lseek(fd, 0, SEEK_END);
@@ -874,9 +861,10 @@ static int pg_ctl_start(slate_cluster *c, char *err, size_t errlen)
 		}
 		char tail[600];
 		log_tail(c->server_log, log_start, tail, sizeof(tail));
-		fail(err, errlen,
-		     "PostgreSQL did not start (pg_ctl status %d), see %s: %s",
-		     status, c->server_log, tail);
+		slate_errf(
+		    err, errlen,
+		    "PostgreSQL did not start (pg_ctl status %d), see %s: %s",
+		    status, c->server_log, tail);
 		goto out;
 	}
 	c->started = true;
@@ -891,23 +879,24 @@ static int ensure_database(const slate_cluster *c, const char *dbname,
 {
 	char *ci = make_conninfo(c, "postgres");
 	if (!ci)
-		return fail(err, errlen, "out of memory");
+		return slate_errf(err, errlen, "out of memory");
 	PGconn *conn = PQconnectdb(ci);
 	free(ci);
 	PGresult *res = NULL;
 	char *ident = NULL;
 	int rc = -1;
 	if (PQstatus(conn) != CONNECTION_OK) {
-		fail(err, errlen, "cannot connect to the cluster in %s: %s",
-		     c->cluster_dir, PQerrorMessage(conn));
+		slate_errf(err, errlen,
+			   "cannot connect to the cluster in %s: %s",
+			   c->cluster_dir, PQerrorMessage(conn));
 		goto out;
 	}
 	const char *params[] = {dbname};
 	res = PQexecParams(conn, "SELECT 1 FROM pg_database WHERE datname = $1",
 			   1, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		fail(err, errlen, "cannot list databases: %s",
-		     PQresultErrorMessage(res));
+		slate_errf(err, errlen, "cannot list databases: %s",
+			   PQresultErrorMessage(res));
 		goto out;
 	}
 	if (PQntuples(res) > 0) {
@@ -921,7 +910,7 @@ static int ensure_database(const slate_cluster *c, const char *dbname,
 	char *sql = NULL;
 	if (!ident || asprintf(&sql, "CREATE DATABASE %s", ident) < 0) {
 		res = NULL;
-		fail(err, errlen, "out of memory");
+		slate_errf(err, errlen, "out of memory");
 		goto out;
 	}
 	res = PQexec(conn, sql);
@@ -932,8 +921,8 @@ static int ensure_database(const slate_cluster *c, const char *dbname,
 	bool raced = state && (strcmp(state, "42P04") == 0 ||
 			       strcmp(state, "23505") == 0);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK && !raced) {
-		fail(err, errlen, "cannot create database %s: %s", dbname,
-		     PQresultErrorMessage(res));
+		slate_errf(err, errlen, "cannot create database %s: %s", dbname,
+			   PQresultErrorMessage(res));
 		goto out;
 	}
 	rc = 0;
@@ -988,29 +977,29 @@ int slate_cluster_start(const char *data_dir, const slate_cluster_opts *opts,
 	int lock_fd = -1;
 	slate_cluster *c = calloc(1, sizeof(*c));
 	if (!c)
-		return fail(err, errlen, "out of memory");
+		return slate_errf(err, errlen, "out of memory");
 	c->no_fsync = opts && opts->no_fsync;
 
 	if (!data_dir || !data_dir[0]) {
-		fail(err, errlen, "no data directory given");
+		slate_errf(err, errlen, "no data directory given");
 		goto fail;
 	}
 	/* As root, 0711: others may traverse but not list it, so the cluster
 	 * user can reach its own 0700 pg/ inside; otherwise 0700. */
 	if (mkdir_parents(data_dir, geteuid() == 0 ? 0711 : 0700) < 0) {
-		fail(err, errlen, "cannot create data directory %s: %s",
-		     data_dir, strerror(errno));
+		slate_errf(err, errlen, "cannot create data directory %s: %s",
+			   data_dir, strerror(errno));
 		goto fail;
 	}
 	c->data_dir = realpath(data_dir, NULL);
 	if (!c->data_dir) {
-		fail(err, errlen, "cannot resolve %s: %s", data_dir,
-		     strerror(errno));
+		slate_errf(err, errlen, "cannot resolve %s: %s", data_dir,
+			   strerror(errno));
 		goto fail;
 	}
 	c->server_log = path_join(c->data_dir, "postgresql.log");
 	if (!c->server_log) {
-		fail(err, errlen, "out of memory");
+		slate_errf(err, errlen, "out of memory");
 		goto fail;
 	}
 
@@ -1023,14 +1012,14 @@ int slate_cluster_start(const char *data_dir, const slate_cluster_opts *opts,
 		      ? open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)
 		      : -1;
 	if (lock_fd < 0) {
-		fail(err, errlen, "cannot open %s: %s",
-		     lock_path ? lock_path : "pg.lock", strerror(errno));
+		slate_errf(err, errlen, "cannot open %s: %s",
+			   lock_path ? lock_path : "pg.lock", strerror(errno));
 		goto fail;
 	}
 	while (flock(lock_fd, LOCK_EX) < 0) {
 		if (errno != EINTR) {
-			fail(err, errlen, "cannot lock %s: %s", lock_path,
-			     strerror(errno));
+			slate_errf(err, errlen, "cannot lock %s: %s", lock_path,
+				   strerror(errno));
 			goto fail;
 		}
 	}
@@ -1043,7 +1032,7 @@ int slate_cluster_start(const char *data_dir, const slate_cluster_opts *opts,
 	lock_fd = -1;
 	c->conninfo = make_conninfo(c, dbname);
 	if (!c->conninfo) {
-		fail(err, errlen, "out of memory");
+		slate_errf(err, errlen, "out of memory");
 		goto fail;
 	}
 	slate_log(SLATE_LOG_INFO, "core", NULL, "database cluster %s in %s",

@@ -46,53 +46,41 @@ void slate_entity_free(slate_entity *e)
 	free(e);
 }
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-static int copy_views(slate_entity *e, const slate_entity_def *def,
-		      char *err, size_t errlen)
+static int copy_views(slate_entity *e, const slate_entity_def *def, char *err,
+		      size_t errlen)
 {
 	if (!def->views || !def->n_views)
 		return 0;
 	size_t vsize = def->view_size ? def->view_size : sizeof(slate_view);
 	if (vsize < sizeof(slate_view))
-		return fail(err, errlen, "view element size %zu too small",
-			    vsize);
+		return slate_errf(err, errlen,
+				  "view element size %zu too small", vsize);
 	e->views = calloc(def->n_views, sizeof(*e->views));
 	if (!e->views)
-		return fail(err, errlen, "out of memory");
+		return slate_errf(err, errlen, "out of memory");
 	for (uint32_t i = 0; i < def->n_views; i++) {
 		const slate_view *v =
-			(const slate_view *)((const char *)def->views +
-					     i * vsize);
+		    (const slate_view *)((const char *)def->views + i * vsize);
 		slate_entity_view *ev = &e->views[e->nviews++];
 		if (!slate_ident_valid(v->suffix) && v->suffix &&
 		    strspn(v->suffix, "abcdefghijklmnopqrstuvwxyz-") !=
-			    strlen(v->suffix))
-			return fail(err, errlen, "view suffix '%s' invalid",
-				    v->suffix);
+			strlen(v->suffix))
+			return slate_errf(
+			    err, errlen, "view suffix '%s' invalid", v->suffix);
 		ev->suffix = strdup(v->suffix);
 		size_t n = 0;
 		while (v->fields && v->fields[n])
 			n++;
 		ev->fields = calloc(n ? n : 1, sizeof(size_t));
 		if (!ev->suffix || !ev->fields)
-			return fail(err, errlen, "out of memory");
+			return slate_errf(err, errlen, "out of memory");
 		for (size_t k = 0; k < n; k++) {
 			const slate_field *f =
-				slate_entity_field(e, v->fields[k]);
+			    slate_entity_field(e, v->fields[k]);
 			if (!f)
-				return fail(err, errlen,
-					    "view %s: unknown field %s",
-					    v->suffix, v->fields[k]);
+				return slate_errf(err, errlen,
+						  "view %s: unknown field %s",
+						  v->suffix, v->fields[k]);
 			ev->fields[ev->nfields++] = (size_t)(f - e->fields);
 		}
 	}
@@ -114,12 +102,13 @@ static int build_sql(slate_entity *e, char *err, size_t errlen)
 	slate_buf_add(&b, ")");
 	if (pairs > 50) {
 		slate_buf_release(&b);
-		return fail(err, errlen,
-			    "more than 50 visible fields are not supported");
+		return slate_errf(
+		    err, errlen,
+		    "more than 50 visible fields are not supported");
 	}
 	e->sql_object = slate_buf_detach(&b);
 	if (!e->sql_object)
-		return fail(err, errlen, "out of memory");
+		return slate_errf(err, errlen, "out of memory");
 	if (asprintf(&e->sql_get,
 		     "SELECT %s::text FROM %s t WHERE t.%s = $1::uuid AND "
 		     "t.deleted_at IS NULL",
@@ -128,7 +117,7 @@ static int build_sql(slate_entity *e, char *err, size_t errlen)
 		     "UPDATE %s SET deleted_at = now() WHERE %s = $1::uuid AND "
 		     "deleted_at IS NULL RETURNING to_json(deleted_at)#>>'{}'",
 		     e->table, e->id_column) < 0)
-		return fail(err, errlen, "out of memory");
+		return slate_errf(err, errlen, "out of memory");
 	/* The search document, in field order; the episodes one is exactly
 	 * the expression of the seed's idx_episodes_fts, so it is used. */
 	slate_buf doc = SLATE_BUF_INIT;
@@ -151,10 +140,11 @@ static int build_sql(slate_entity *e, char *err, size_t errlen)
 	}
 	if (e->search_path && !doc.len) {
 		slate_buf_release(&doc);
-		return fail(err, errlen,
-			    "entity %s: a search path needs SLATE_F_SEARCH "
-			    "fields",
-			    e->name);
+		return slate_errf(
+		    err, errlen,
+		    "entity %s: a search path needs SLATE_F_SEARCH "
+		    "fields",
+		    e->name);
 	}
 	e->sql_doc = doc.len ? slate_buf_detach(&doc) : NULL;
 	slate_buf_release(&doc);
@@ -163,7 +153,7 @@ static int build_sql(slate_entity *e, char *err, size_t errlen)
 	size_t n = 4;
 	e->list_query = calloc(e->nfields + e->nfilters + 5, sizeof(char *));
 	if (!e->list_query)
-		return fail(err, errlen, "out of memory");
+		return slate_errf(err, errlen, "out of memory");
 	e->list_query[0] = "limit";
 	e->list_query[1] = "offset";
 	e->list_query[2] = "sort";
@@ -176,29 +166,31 @@ static int build_sql(slate_entity *e, char *err, size_t errlen)
 	return 0;
 }
 
-static int copy_filters(slate_entity *e, const slate_entity_def *def,
-			char *err, size_t errlen)
+static int copy_filters(slate_entity *e, const slate_entity_def *def, char *err,
+			size_t errlen)
 {
 	if (!def->filters || !def->n_filters)
 		return 0;
 	size_t size = def->filter_size;
 	if (size < sizeof(slate_filter))
-		return fail(err, errlen, "entity %s: filter size %zu too small",
-			    e->name, size);
+		return slate_errf(err, errlen,
+				  "entity %s: filter size %zu too small",
+				  e->name, size);
 	e->filters = calloc(def->n_filters, sizeof(*e->filters));
 	if (!e->filters)
-		return fail(err, errlen, "out of memory");
+		return slate_errf(err, errlen, "out of memory");
 	for (uint32_t i = 0; i < def->n_filters; i++) {
 		const slate_filter *f =
-			(const slate_filter *)((const char *)def->filters +
-					       i * size);
+		    (const slate_filter *)((const char *)def->filters +
+					   i * size);
 		const char *q = f->sql ? strstr(f->sql, "$?") : NULL;
 		if (!slate_ident_valid(f->name) || !q || strstr(q + 2, "$?") ||
 		    f->type < SLATE_T_TEXT || f->type > SLATE_T_NUMERIC)
-			return fail(err, errlen,
-				    "entity %s: filter %s needs a name, a type "
-				    "and SQL with exactly one $?",
-				    e->name, f->name ? f->name : "(null)");
+			return slate_errf(
+			    err, errlen,
+			    "entity %s: filter %s needs a name, a type "
+			    "and SQL with exactly one $?",
+			    e->name, f->name ? f->name : "(null)");
 		e->filters[e->nfilters++] = *f;
 	}
 	return 0;
@@ -212,25 +204,26 @@ static int check_fields(slate_entity *e, const slate_entity_def *def,
 		const slate_field *f = &e->fields[i];
 		if ((unsigned)f->on_delete > SLATE_REF_RESTRICT ||
 		    (f->on_delete && !f->ref_entity))
-			return fail(err, errlen,
-				    "entity %s: field %s: on_delete needs a "
-				    "ref_entity",
-				    e->name, f->name);
+			return slate_errf(
+			    err, errlen,
+			    "entity %s: field %s: on_delete needs a "
+			    "ref_entity",
+			    e->name, f->name);
 	}
 	if (!has_parent || (!def->parent_path && !def->parent_field))
 		return 0;
-	e->parent = def->parent_field
-			    ? slate_entity_field(e, def->parent_field)
-			    : NULL;
+	e->parent =
+	    def->parent_field ? slate_entity_field(e, def->parent_field) : NULL;
 	if (!def->parent_path || !e->parent || !e->parent->ref_entity ||
 	    e->parent->type != SLATE_T_UUID ||
 	    strncmp(def->parent_path, "/api/v1/", 8))
-		return fail(err, errlen,
-			    "entity %s: parent_path needs a parent_field that "
-			    "is a UUID with ref_entity",
-			    e->name);
+		return slate_errf(
+		    err, errlen,
+		    "entity %s: parent_path needs a parent_field that "
+		    "is a UUID with ref_entity",
+		    e->name);
 	e->parent_path = strdup(def->parent_path);
-	return e->parent_path ? 0 : fail(err, errlen, "out of memory");
+	return e->parent_path ? 0 : slate_errf(err, errlen, "out of memory");
 }
 
 static int add_route(slate_core *core, slate_entity *e, const char *method,
@@ -266,16 +259,16 @@ static int add_routes(slate_core *core, slate_entity *e, char *err,
 		uint32_t body;
 		const char *verb;
 	} ops[] = {
-		{SLATE_OP_LIST, "GET", false, slate_entity_h_list,
-		 SLATE_PERM_READ, SLATE_BODY_NONE, "List"},
-		{SLATE_OP_CREATE, "POST", false, slate_entity_h_create,
-		 SLATE_PERM_WRITE, SLATE_BODY_ANY_JSON, "Create"},
-		{SLATE_OP_GET, "GET", true, slate_entity_h_get, SLATE_PERM_READ,
-		 SLATE_BODY_NONE, "Get"},
-		{SLATE_OP_PATCH, "PATCH", true, slate_entity_h_patch,
-		 SLATE_PERM_WRITE, SLATE_BODY_ANY_JSON, "Update"},
-		{SLATE_OP_DELETE, "DELETE", true, slate_entity_h_delete,
-		 SLATE_PERM_ADMIN, SLATE_BODY_NONE, "Soft-delete"},
+	    {SLATE_OP_LIST, "GET", false, slate_entity_h_list, SLATE_PERM_READ,
+	     SLATE_BODY_NONE, "List"},
+	    {SLATE_OP_CREATE, "POST", false, slate_entity_h_create,
+	     SLATE_PERM_WRITE, SLATE_BODY_ANY_JSON, "Create"},
+	    {SLATE_OP_GET, "GET", true, slate_entity_h_get, SLATE_PERM_READ,
+	     SLATE_BODY_NONE, "Get"},
+	    {SLATE_OP_PATCH, "PATCH", true, slate_entity_h_patch,
+	     SLATE_PERM_WRITE, SLATE_BODY_ANY_JSON, "Update"},
+	    {SLATE_OP_DELETE, "DELETE", true, slate_entity_h_delete,
+	     SLATE_PERM_ADMIN, SLATE_BODY_NONE, "Soft-delete"},
 	};
 	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
 		if (!(e->ops & ops[i].op))
@@ -305,40 +298,40 @@ static int add_routes(slate_core *core, slate_entity *e, char *err,
 			 e->views[i].suffix);
 		snprintf(summary, sizeof(summary), "Get the %s of a %s",
 			 e->views[i].suffix, e->name);
-		if (add_route(core, e, "GET", vpath, slate_entity_h_view_get, vr,
-			      SLATE_PERM_READ, SLATE_BODY_NONE, summary, err,
-			      errlen))
+		if (add_route(core, e, "GET", vpath, slate_entity_h_view_get,
+			      vr, SLATE_PERM_READ, SLATE_BODY_NONE, summary,
+			      err, errlen))
 			return -1;
 		snprintf(summary, sizeof(summary), "Replace the %s of a %s",
 			 e->views[i].suffix, e->name);
-		if (add_route(core, e, "PUT", vpath, slate_entity_h_view_put, vr,
-			      SLATE_PERM_WRITE, SLATE_BODY_ANY_JSON, summary,
-			      err, errlen))
+		if (add_route(core, e, "PUT", vpath, slate_entity_h_view_put,
+			      vr, SLATE_PERM_WRITE, SLATE_BODY_ANY_JSON,
+			      summary, err, errlen))
 			return -1;
 	}
 	return 0;
 }
 
 int slate_entity_register(slate_core *core, const char *owner,
-			  const slate_entity_def *def, char *err,
-			  size_t errlen)
+			  const slate_entity_def *def, char *err, size_t errlen)
 {
-	if (!def || def->struct_size < offsetof(slate_entity_def, ops) +
-						sizeof(def->ops))
-		return fail(err, errlen, "entity definition too small");
+	if (!def || def->struct_size <
+			offsetof(slate_entity_def, ops) + sizeof(def->ops))
+		return slate_errf(err, errlen, "entity definition too small");
 	if (!def->name || !slate_ident_valid(def->table) ||
 	    !slate_ident_valid(def->id_column) || !def->id_param ||
 	    !def->path || strncmp(def->path, "/api/v1/", 8))
-		return fail(err, errlen,
-			    "entity %s: name, table, id_column, id_param and a "
-			    "path under /api/v1/ are required",
-			    def->name ? def->name : "(null)");
+		return slate_errf(
+		    err, errlen,
+		    "entity %s: name, table, id_column, id_param and a "
+		    "path under /api/v1/ are required",
+		    def->name ? def->name : "(null)");
 	if (slate_core_entity(core, def->name))
-		return fail(err, errlen, "entity %s: already declared",
-			    def->name);
+		return slate_errf(err, errlen, "entity %s: already declared",
+				  def->name);
 	slate_entity *e = calloc(1, sizeof(*e));
 	if (!e)
-		return fail(err, errlen, "out of memory");
+		return slate_errf(err, errlen, "out of memory");
 	e->owner = owner;
 	e->name = strdup(def->name);
 	e->path = strdup(def->path);
@@ -351,15 +344,17 @@ int slate_entity_register(slate_core *core, const char *owner,
 					def->field_size, err, errlen);
 	if (!e->fields)
 		goto out;
-	/* def fields past `ops` exist only if the plugin's struct has them */
-#define HAS(m) (def->struct_size >= offsetof(slate_entity_def, m) + sizeof(def->m))
+		/* def fields past `ops` exist only if the plugin's struct has
+		 * them */
+#define HAS(m)                                                                 \
+	(def->struct_size >= offsetof(slate_entity_def, m) + sizeof(def->m))
 	const char *sort = HAS(default_sort) && def->default_sort
-				   ? def->default_sort
-				   : "-created_at";
+			       ? def->default_sort
+			       : "-created_at";
 	e->sort_desc = sort[0] == '-';
 	e->sort_column = strdup(e->sort_desc ? sort + 1 : sort);
 	if (!slate_ident_valid(e->sort_column)) {
-		fail(err, errlen, "entity %s: bad default_sort", e->name);
+		slate_errf(err, errlen, "entity %s: bad default_sort", e->name);
 		goto out;
 	}
 	if (HAS(view_size)) {
@@ -374,7 +369,8 @@ int slate_entity_register(slate_core *core, const char *owner,
 		goto out;
 	if (HAS(search_path) && def->search_path) {
 		if (strncmp(def->search_path, "/api/v1/", 8)) {
-			fail(err, errlen, "entity %s: bad search_path", e->name);
+			slate_errf(err, errlen, "entity %s: bad search_path",
+				   e->name);
 			goto out;
 		}
 		e->search_path = strdup(def->search_path);
@@ -383,16 +379,17 @@ int slate_entity_register(slate_core *core, const char *owner,
 		goto out;
 #undef HAS
 	if (!slate_entity_field(e, e->id_column)) {
-		fail(err, errlen, "entity %s: id column %s is not a field",
-		     e->name, e->id_column);
+		slate_errf(err, errlen,
+			   "entity %s: id column %s is not a field", e->name,
+			   e->id_column);
 		goto out;
 	}
 	if (build_sql(e, err, errlen))
 		goto out;
-	slate_entity **list = realloc(core->entities, (core->nentities + 1) *
-							      sizeof(*list));
+	slate_entity **list =
+	    realloc(core->entities, (core->nentities + 1) * sizeof(*list));
 	if (!list) {
-		fail(err, errlen, "out of memory");
+		slate_errf(err, errlen, "out of memory");
 		goto out;
 	}
 	core->entities = list;

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util.h"
+
 /* Any fixed key works as long as nothing else in the database uses it:
  * "slatemig" in ASCII. Passed as text because libpq has no int8 binding. */
 #define MIGRATE_LOCK_KEY "8317129764392233319"
@@ -20,22 +22,6 @@ typedef struct applied {
 } applied;
 
 enum { COL_COMPONENT, COL_VERSION, COL_NAME, COL_CHECKSUM, COL_APPLIED_AT };
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	/* libpq messages end in a newline; the caller prints one line. */
-	size_t n = strlen(err);
-	while (n && (err[n - 1] == '\n' || err[n - 1] == ' '))
-		err[--n] = '\0';
-	return -1;
-}
 
 static int sha256_hex(const char *text, char out[SHA256_HEX_LEN + 1])
 {
@@ -71,22 +57,26 @@ static const slate_migration *set_find(const slate_migration_set *s,
 static int check_set(const slate_migration_set *s, char *err, size_t errlen)
 {
 	if (!s->component || !s->component[0])
-		return fail(err, errlen, "a migration set has no component");
+		return slate_errf(err, errlen,
+				  "a migration set has no component");
 	if (s->n && (!s->list || s->elem_size < sizeof(slate_migration)))
-		return fail(err, errlen,
-			    "migrations of %s: bad list or element size %zu",
-			    s->component, s->elem_size);
+		return slate_errf(
+		    err, errlen,
+		    "migrations of %s: bad list or element size %zu",
+		    s->component, s->elem_size);
 	for (size_t i = 0; i < s->n; i++) {
 		const slate_migration *m = set_at(s, i);
 		if (m->version != i + 1)
-			return fail(err, errlen,
-				    "migrations of %s must be numbered 1, 2, "
-				    "3...; found %u at position %zu",
-				    s->component, m->version, i + 1);
+			return slate_errf(
+			    err, errlen,
+			    "migrations of %s must be numbered 1, 2, "
+			    "3...; found %u at position %zu",
+			    s->component, m->version, i + 1);
 		if (!m->name || !m->up)
-			return fail(err, errlen,
-				    "migration %s/%u has no name or no up SQL",
-				    s->component, m->version);
+			return slate_errf(
+			    err, errlen,
+			    "migration %s/%u has no name or no up SQL",
+			    s->component, m->version);
 	}
 	return 0;
 }
@@ -143,8 +133,8 @@ static int exec_ok(PGconn *conn, const char *sql, int n,
 	int rc = 0;
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
 		char pgerr[512];
-		rc = fail(err, errlen, "%s: %s", what,
-			  pg_error(conn, res, pgerr, sizeof(pgerr)));
+		rc = slate_errf(err, errlen, "%s: %s", what,
+				pg_error(conn, res, pgerr, sizeof(pgerr)));
 	}
 	PQclear(res);
 	return rc;
@@ -171,8 +161,9 @@ static int table_exists(PGconn *conn, bool *present, char *err, size_t errlen)
 	    0, NULL);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		char pgerr[512];
-		int rc = fail(err, errlen, "cannot read migration state: %s",
-			      pg_error(conn, res, pgerr, sizeof(pgerr)));
+		int rc =
+		    slate_errf(err, errlen, "cannot read migration state: %s",
+			       pg_error(conn, res, pgerr, sizeof(pgerr)));
 		PQclear(res);
 		return rc;
 	}
@@ -223,8 +214,9 @@ static int applied_load(PGconn *conn, applied *a, char *err, size_t errlen)
 				    0, NULL);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		char pgerr[512];
-		int rc = fail(err, errlen, "cannot read migration state: %s",
-			      pg_error(conn, res, pgerr, sizeof(pgerr)));
+		int rc =
+		    slate_errf(err, errlen, "cannot read migration state: %s",
+			       pg_error(conn, res, pgerr, sizeof(pgerr)));
 		PQclear(res);
 		return rc;
 	}
@@ -284,20 +276,22 @@ static int verify_loaded(const applied *a, const slate_migration_set *sets,
 		long v = row_version(a, i);
 		const slate_migration *m = set_find(s, v);
 		if (!m)
-			return fail(err, errlen,
-				    "applied migration %s/%ld is not known to "
-				    "this build",
-				    comp, v);
+			return slate_errf(
+			    err, errlen,
+			    "applied migration %s/%ld is not known to "
+			    "this build",
+			    comp, v);
 		char sum[SHA256_HEX_LEN + 1];
 		if (sha256_hex(m->up, sum) < 0)
-			return fail(err, errlen, "cannot compute SHA-256");
+			return slate_errf(err, errlen,
+					  "cannot compute SHA-256");
 		if (strcmp(sum, col(a, i, COL_CHECKSUM)) != 0)
-			return fail(err, errlen,
-				    "migration %s/%ld (%s) was edited after it "
-				    "was applied: checksum %.12s... recorded, "
-				    "%.12s... in this build",
-				    comp, v, m->name, col(a, i, COL_CHECKSUM),
-				    sum);
+			return slate_errf(
+			    err, errlen,
+			    "migration %s/%ld (%s) was edited after it "
+			    "was applied: checksum %.12s... recorded, "
+			    "%.12s... in this build",
+			    comp, v, m->name, col(a, i, COL_CHECKSUM), sum);
 	}
 	return 0;
 }
@@ -333,8 +327,8 @@ static int run_one(PGconn *conn, const char *component,
 	ExecStatusType st = PQresultStatus(res);
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
 		char pgerr[512];
-		fail(err, errlen, "%s: %s", what,
-		     pg_error(conn, res, pgerr, sizeof(pgerr)));
+		slate_errf(err, errlen, "%s: %s", what,
+			   pg_error(conn, res, pgerr, sizeof(pgerr)));
 		PQclear(res);
 		goto rollback;
 	}
@@ -357,7 +351,8 @@ static int apply_up(PGconn *conn, const slate_migration_set *s,
 			continue;
 		char sum[SHA256_HEX_LEN + 1], ver[16];
 		if (sha256_hex(m->up, sum) < 0)
-			return fail(err, errlen, "cannot compute SHA-256");
+			return slate_errf(err, errlen,
+					  "cannot compute SHA-256");
 		snprintf(ver, sizeof(ver), "%u", m->version);
 		const char *params[] = {s->component, ver, m->name, sum};
 		if (run_one(conn, s->component, m, m->up,
@@ -399,8 +394,8 @@ int slate_migrate_down(PGconn *conn, const slate_migration_set *set, int steps,
 		       char *err, size_t errlen)
 {
 	if (steps < 1)
-		return fail(err, errlen, "steps must be at least 1, not %d",
-			    steps);
+		return slate_errf(err, errlen,
+				  "steps must be at least 1, not %d", steps);
 	if (check_set(set, err, errlen) < 0 || lock(conn, err, errlen) < 0)
 		return -1;
 	applied a = {NULL, 0};
@@ -414,7 +409,7 @@ int slate_migrate_down(PGconn *conn, const slate_migration_set *set, int steps,
 	 * check them all before reverting any. */
 	rows = malloc(sizeof(int) * (size_t)(a.n ? a.n : 1));
 	if (!rows) {
-		fail(err, errlen, "out of memory");
+		slate_errf(err, errlen, "out of memory");
 		goto out;
 	}
 	int n = 0;
@@ -423,19 +418,20 @@ int slate_migrate_down(PGconn *conn, const slate_migration_set *set, int steps,
 			rows[n++] = i;
 	}
 	if (n < steps) {
-		fail(err, errlen,
-		     "%s has %d applied migration%s; cannot revert %d",
-		     set->component, n, n == 1 ? "" : "s", steps);
+		slate_errf(err, errlen,
+			   "%s has %d applied migration%s; cannot revert %d",
+			   set->component, n, n == 1 ? "" : "s", steps);
 		goto out;
 	}
 	for (int k = 0; k < n; k++) {
 		const slate_migration *m =
 		    set_find(set, row_version(&a, rows[k]));
 		if (!m->down) {
-			fail(err, errlen,
-			     "migration %s/%u (%s) is irreversible: it has no "
-			     "down SQL",
-			     set->component, m->version, m->name);
+			slate_errf(
+			    err, errlen,
+			    "migration %s/%u (%s) is irreversible: it has no "
+			    "down SQL",
+			    set->component, m->version, m->name);
 			goto out;
 		}
 	}
@@ -490,8 +486,8 @@ int slate_migrate_status(PGconn *conn, const slate_migration_set *sets,
 			char sum[SHA256_HEX_LEN + 1] = "";
 			if (row >= 0 && sha256_hex(m->up, sum) < 0) {
 				applied_clear(&a);
-				return fail(err, errlen,
-					    "cannot compute SHA-256");
+				return slate_errf(err, errlen,
+						  "cannot compute SHA-256");
 			}
 			fprintf(out, "%-*s  %7u  %-*s  ", wc, s->component,
 				m->version, wn, m->name);

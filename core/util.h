@@ -26,6 +26,12 @@ size_t slate_utf8_len(const char *s);
  * replaced with U+FFFD. New reference. */
 json_t *slate_json_string_lossy(const char *s);
 
+/* Format a one-line reason into err[0..errlen) (trailing newlines and
+ * spaces, as libpq's messages have, removed) and return -1, so that a
+ * failing function can `return slate_errf(err, errlen, "...", ...)`. */
+int slate_errf(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* Whether s is a plain identifier [a-z_][a-z0-9_]* (SQL names we build). */
 bool slate_ident_valid(const char *s);
 
