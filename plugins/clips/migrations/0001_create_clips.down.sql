@@ -1,0 +1,2 @@
+-- Drops the table with its indexes and trigger.
+DROP TABLE IF EXISTS clips;

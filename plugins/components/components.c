@@ -1,0 +1,124 @@
+/*
+ * components.c - per-episode production components (audio, music, trailer,
+ * intro...), the seed's `components` table.
+ *
+ * Everything is declared: the entity engine serves
+ *   GET/POST          /api/v1/episodes/:episodeId/components
+ *   GET/PATCH/DELETE  /api/v1/components/:componentId
+ * with validation, audit rows, paging and filters. A component belongs to
+ * one episode for life (the parent comes from the URL and is immutable), and
+ * soft-deleting the episode soft-deletes its components with it
+ * (SLATE_REF_CASCADE), as the seed's ON DELETE CASCADE would for a hard
+ * delete.
+ */
+#include <slate/host.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "components_migrations.h"
+
+/* What a component is. The seed leaves component_type free (VARCHAR(100));
+ * this closed set keeps lists filterable, and `other` plus the free
+ * component_subtype cover the rest. */
+static const char *const component_types[] = {
+    "audio",	"music",     "trailer",	  "intro", "outro", "sfx",
+    "graphics", "voiceover", "subtitles", "other", NULL};
+
+/* Where a component is in its life; the seed's default is 'ready'. */
+static const char *const component_status[] = {"pending", "processing", "ready",
+					       "failed",  "archived",	NULL};
+
+#define RO SLATE_F_READONLY
+#define FS (SLATE_F_FILTER | SLATE_F_SORT)
+
+static const slate_field component_fields[] = {
+    {.name = "component_id", .type = SLATE_T_UUID, .flags = RO},
+    {.name = "episode_id",
+     .type = SLATE_T_UUID,
+     .flags = SLATE_F_IMMUTABLE,
+     .ref_entity = "episode",
+     .on_delete = SLATE_REF_CASCADE,
+     .doc = "The episode, from the URL; a component never moves"},
+    {.name = "component_type",
+     .type = SLATE_T_TEXT,
+     .flags = SLATE_F_REQUIRED | SLATE_F_NOT_NULL | FS,
+     .max_len = 100,
+     .one_of = component_types},
+    {.name = "component_subtype",
+     .type = SLATE_T_TEXT,
+     .flags = SLATE_F_FILTER,
+     .max_len = 100,
+     .doc = "Free refinement of the type, e.g. background_music"},
+    {.name = "file_reference",
+     .type = SLATE_T_TEXT,
+     .flags = SLATE_F_REQUIRED | SLATE_F_NOT_NULL,
+     .max_len = 1024,
+     .doc = "Storage key, e.g. components/{episode_id}/{id}.mp3"},
+    {.name = "file_size_bytes",
+     .type = SLATE_T_BIGINT,
+     .flags = SLATE_F_SORT,
+     .min = 0,
+     .max = INT64_MAX},
+    {.name = "duration_seconds",
+     .type = SLATE_T_INT,
+     .flags = SLATE_F_SORT,
+     .min = 0,
+     .max = 1000000},
+    {.name = "description", .type = SLATE_T_TEXT, .max_len = 100000},
+    {.name = "version", .type = SLATE_T_TEXT, .max_len = 50},
+    {.name = "status",
+     .type = SLATE_T_TEXT,
+     .flags = FS | SLATE_F_NOT_NULL,
+     .max_len = 50,
+     .one_of = component_status},
+    {.name = "metadata",
+     .type = SLATE_T_JSON_OBJECT,
+     .flags = SLATE_F_NOT_NULL},
+    {.name = "created_at",
+     .type = SLATE_T_TIMESTAMPTZ,
+     .flags = RO | SLATE_F_SORT},
+    {.name = "updated_at",
+     .type = SLATE_T_TIMESTAMPTZ,
+     .flags = RO | SLATE_F_SORT},
+};
+
+static const slate_entity_def component_def = {
+    .struct_size = sizeof(slate_entity_def),
+    .name = "component",
+    .path = "/api/v1/components",
+    .table = "components",
+    .id_column = "component_id",
+    .id_param = "componentId",
+    .fields = component_fields,
+    .n_fields = sizeof(component_fields) / sizeof(component_fields[0]),
+    .field_size = sizeof(slate_field),
+    .default_sort = "created_at",
+    .ops = SLATE_OP_CRUD,
+    .parent_path = "/api/v1/episodes/:episodeId/components",
+    .parent_field = "episode_id",
+};
+
+static int components_init(slate_plugin *self, const slate_host *host,
+			   char *err, size_t errlen)
+{
+	if (host->entity_add(self, &component_def)) {
+		snprintf(err, errlen, "cannot declare the component entity");
+		return -1;
+	}
+	return 0;
+}
+
+static const slate_plugin_desc components_desc = {
+    .struct_size = sizeof(slate_plugin_desc),
+    .abi_major = SLATE_ABI_MAJOR,
+    .abi_minor = SLATE_ABI_MINOR,
+    .id = "components",
+    .version = "1.0.0",
+    .summary = "Per-episode components: audio, music, trailer, intro...",
+    .migrations = components_migrations,
+    .n_migrations = COMPONENTS_N_MIGRATIONS,
+    .migration_size = sizeof(slate_migration),
+    .init = components_init,
+};
+
+SLATE_PLUGIN_DEFINE(components_desc)

@@ -1,0 +1,2 @@
+-- Drops the table with its trigger.
+DROP TABLE IF EXISTS components;

@@ -1,0 +1,398 @@
+/*
+ * test_components.c - the components plugin over real HTTP against a real
+ * slated on a throwaway cluster: nested CRUD under an episode, enums,
+ * filters, the cascade when the episode is deleted, bad input that must
+ * change nothing, and the plugin disabled.
+ */
+#include <CUnit/Basic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+#define NO_ID "00000000-0000-4000-8000-000000000000"
+
+static th_server srv;
+static char show_id[64], ep1[64], ep2[64];
+
+/* POST and copy the new id into out (size 64); false on failure. */
+static bool create(const char *path, const char *body, const char *id_key,
+		   char *out)
+{
+	th_resp r;
+	out[0] = '\0';
+	if (th_req(&srv, "POST", path, body, NULL, &r))
+		return false;
+	if (r.status == 201 && th_data_str(&r, id_key))
+		snprintf(out, 64, "%s", th_data_str(&r, id_key));
+	else
+		fprintf(stderr, "create %s failed: %ld %s\n", path, r.status,
+			r.body);
+	th_resp_free(&r);
+	return out[0] != '\0';
+}
+
+static long status_of(const char *method, const char *path, const char *body)
+{
+	th_resp r;
+	if (th_req(&srv, method, path, body, NULL, &r))
+		return -1;
+	long st = r.status;
+	th_resp_free(&r);
+	return st;
+}
+
+/* metadata.total of a GET, or -1. */
+static long total_of(const char *path)
+{
+	th_resp r;
+	if (th_req(&srv, "GET", path, NULL, NULL, &r))
+		return -1;
+	long t = r.status == 200
+		     ? (long)json_integer_value(json_object_get(
+			   json_object_get(r.json, "metadata"), "total"))
+		     : -1;
+	th_resp_free(&r);
+	return t;
+}
+
+static bool new_episode(int number, char *out)
+{
+	char body[300];
+	snprintf(body, sizeof(body),
+		 "{\"show_id\":\"%s\",\"title\":\"E%d\",\"episode_number\":%d}",
+		 show_id, number, number);
+	return create("/api/v1/episodes", body, "episode_id", out);
+}
+
+static bool new_component(const char *episode, const char *fields, char *out)
+{
+	char path[200], body[600];
+	snprintf(path, sizeof(path), "/api/v1/episodes/%s/components", episode);
+	snprintf(body, sizeof(body),
+		 "{\"file_reference\":\"components/x\"%s%s}", fields ? "," : "",
+		 fields ? fields : "");
+	return create(path, body, "component_id", out);
+}
+
+/* Everything a components request could change. */
+static long fingerprint(void)
+{
+	long core = th_fingerprint(&srv);
+	long rows = th_sql_long(
+	    &srv, "SELECT count(*) * 1000003 + coalesce(sum(hashtext("
+		  "c::text)), 0) FROM components c");
+	return core == -1 || rows == -1 ? -1 : core * 31 + rows;
+}
+
+static int suite_init(void)
+{
+	if (th_start(&srv,
+		     "{\"plugins\": {\"components\": {\"enabled\": true}}}"))
+		return -1;
+	if (!create("/api/v1/shows", "{\"name\":\"Component Show\"}", "show_id",
+		    show_id))
+		return -1;
+	return new_episode(1, ep1) && new_episode(2, ep2) ? 0 : -1;
+}
+
+static int suite_clean(void)
+{
+	th_stop(&srv);
+	return 0;
+}
+
+static void test_crud(void)
+{
+	char id[64], path[200], list[200];
+	CU_ASSERT_FATAL(new_component(ep1, "\"component_type\":\"audio\"", id));
+	snprintf(path, sizeof(path), "/api/v1/components/%s", id);
+	snprintf(list, sizeof(list), "/api/v1/episodes/%s/components", ep1);
+
+	th_resp r;
+	CU_ASSERT_FATAL(th_req(&srv, "GET", path, NULL, NULL, &r) == 0);
+	CU_ASSERT_EQUAL(r.status, 200);
+	json_t *d = json_object_get(r.json, "data");
+	CU_ASSERT_STRING_EQUAL(th_data_str(&r, "episode_id") ?: "", ep1);
+	CU_ASSERT_STRING_EQUAL(th_data_str(&r, "status") ?: "", "ready");
+	CU_ASSERT(json_is_object(json_object_get(d, "metadata")) &&
+		  json_object_size(json_object_get(d, "metadata")) == 0);
+	th_resp_free(&r);
+
+	CU_ASSERT_FATAL(
+	    th_req(&srv, "PATCH", path,
+		   "{\"status\":\"processing\",\"component_subtype\":"
+		   "\"background_music\",\"metadata\":{\"codec\":"
+		   "\"aac\"},\"duration_seconds\":95}",
+		   NULL, &r) == 0);
+	CU_ASSERT_EQUAL(r.status, 200);
+	d = json_object_get(r.json, "data");
+	CU_ASSERT_STRING_EQUAL(th_data_str(&r, "status") ?: "", "processing");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(
+				   json_object_get(d, "metadata"), "codec"))
+				   ?: "",
+			       "aac");
+	th_resp_free(&r);
+	char sql[300];
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FROM audit_log WHERE entity_type = "
+		 "'component' AND entity_id = '%s'",
+		 id);
+	CU_ASSERT_EQUAL(th_sql_long(&srv, sql), 5); /* create + 4 fields */
+
+	/* nested list with filters; another episode's are not there */
+	char other[64];
+	CU_ASSERT_FATAL(
+	    new_component(ep1, "\"component_type\":\"music\"", other));
+	CU_ASSERT_FATAL(
+	    new_component(ep2, "\"component_type\":\"music\"", other));
+	char q[300];
+	CU_ASSERT_EQUAL(total_of(list), 2);
+	snprintf(q, sizeof(q), "%s?component_type=music", list);
+	CU_ASSERT_EQUAL(total_of(q), 1);
+	snprintf(q, sizeof(q), "%s?component_type=music,audio&status=ready",
+		 list);
+	CU_ASSERT_EQUAL(total_of(q), 1);
+	snprintf(q, sizeof(q), "%s?sort=-duration_seconds&limit=1", list);
+	CU_ASSERT_FATAL(th_req(&srv, "GET", q, NULL, NULL, &r) == 0);
+	CU_ASSERT_EQUAL(json_array_size(json_object_get(r.json, "data")), 1);
+	CU_ASSERT_STRING_EQUAL(
+	    json_string_value(json_object_get(
+		json_array_get(json_object_get(r.json, "data"), 0),
+		"component_id"))
+		?: "",
+	    id);
+	th_resp_free(&r);
+
+	CU_ASSERT_EQUAL(status_of("DELETE", path, NULL), 200);
+	CU_ASSERT_EQUAL(status_of("GET", path, NULL), 404);
+	CU_ASSERT_EQUAL(status_of("PATCH", path, "{\"status\":\"ready\"}"),
+			404);
+	CU_ASSERT_EQUAL(status_of("DELETE", path, NULL), 404);
+	CU_ASSERT_EQUAL(total_of(list), 1);
+	/* only nested routes list and create */
+	CU_ASSERT_EQUAL(status_of("GET", "/api/v1/components", NULL), 404);
+}
+
+static void test_episode_delete_cascades(void)
+{
+	char ep[64], a[64], b[64], path[200], sql[400];
+	CU_ASSERT_FATAL(new_episode(3, ep));
+	CU_ASSERT_FATAL(new_component(ep, "\"component_type\":\"trailer\"", a));
+	CU_ASSERT_FATAL(new_component(ep, "\"component_type\":\"intro\"", b));
+	long others = total_of("/api/v1/episodes/00000000-0000-4000-8000-"
+			       "000000000000/components");
+	CU_ASSERT_EQUAL(others, -1); /* 404: no such episode */
+	char ep1_list[200];
+	snprintf(ep1_list, sizeof(ep1_list), "/api/v1/episodes/%s/components",
+		 ep1);
+	long ep1_before = total_of(ep1_list);
+
+	snprintf(path, sizeof(path), "/api/v1/episodes/%s", ep);
+	CU_ASSERT_EQUAL(status_of("DELETE", path, NULL), 200);
+
+	snprintf(path, sizeof(path), "/api/v1/components/%s", a);
+	CU_ASSERT_EQUAL(status_of("GET", path, NULL), 404);
+	CU_ASSERT_EQUAL(status_of("PATCH", path, "{\"status\":\"ready\"}"),
+			404);
+	snprintf(path, sizeof(path), "/api/v1/episodes/%s/components", ep);
+	CU_ASSERT_EQUAL(status_of("GET", path, NULL), 404);
+	CU_ASSERT_EQUAL(status_of("POST", path,
+				  "{\"component_type\":\"audio\","
+				  "\"file_reference\":\"f\"}"),
+			404);
+	/* soft-deleted, each with its audit row; other episodes untouched */
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FROM components WHERE episode_id = '%s' AND "
+		 "deleted_at IS NOT NULL",
+		 ep);
+	CU_ASSERT_EQUAL(th_sql_long(&srv, sql), 2);
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FROM audit_log WHERE entity_type = "
+		 "'component' AND action = 'delete' AND entity_id IN ('%s', "
+		 "'%s')",
+		 a, b);
+	CU_ASSERT_EQUAL(th_sql_long(&srv, sql), 2);
+	CU_ASSERT_EQUAL(total_of(ep1_list), ep1_before);
+}
+
+static void test_bad_inputs_change_nothing(void)
+{
+	char id[64], item[200], list[200], gone_list[200], gone[64];
+	CU_ASSERT_FATAL(new_component(ep2, "\"component_type\":\"sfx\"", id));
+	CU_ASSERT_FATAL(new_episode(4, gone));
+	snprintf(item, sizeof(item), "/api/v1/episodes/%s", gone);
+	CU_ASSERT_EQUAL(status_of("DELETE", item, NULL), 200);
+	snprintf(gone_list, sizeof(gone_list), "/api/v1/episodes/%s/components",
+		 gone);
+	snprintf(item, sizeof(item), "/api/v1/components/%s", id);
+	snprintf(list, sizeof(list), "/api/v1/episodes/%s/components", ep2);
+	char with_parent[300];
+	snprintf(with_parent, sizeof(with_parent),
+		 "{\"component_type\":\"audio\",\"file_reference\":\"f\","
+		 "\"episode_id\":\"%s\"}",
+		 ep1);
+	char move[200];
+	snprintf(move, sizeof(move), "{\"episode_id\":\"%s\"}", ep1);
+
+	struct {
+		const char *method, *path, *body;
+		long status;
+		const char *field;
+	} cases[] = {
+	    {"POST", list, "{\"file_reference\":\"f\"}", 400, "component_type"},
+	    {"POST", list, "{\"component_type\":\"audio\"}", 400,
+	     "file_reference"},
+	    {"POST", list,
+	     "{\"component_type\":\"podcast\",\"file_reference\":\"f\"}", 400,
+	     "component_type"},
+	    {"POST", list,
+	     "{\"component_type\":\"audio\",\"file_reference\":\"f\","
+	     "\"status\":\"done\"}",
+	     400, "status"},
+	    {"POST", list,
+	     "{\"component_type\":\"audio\",\"file_reference\":\"f\","
+	     "\"metadata\":[]}",
+	     400, "metadata"},
+	    {"POST", list,
+	     "{\"component_type\":\"audio\",\"file_reference\":\"f\","
+	     "\"metadata\":null}",
+	     400, "metadata"},
+	    {"POST", list,
+	     "{\"component_type\":\"audio\",\"file_reference\":\"f\","
+	     "\"file_size_bytes\":-1}",
+	     400, "file_size_bytes"},
+	    {"POST", list,
+	     "{\"component_type\":\"audio\",\"file_reference\":\"f\","
+	     "\"bitrate\":1}",
+	     400, "bitrate"},
+	    {"POST", list, with_parent, 400, "episode_id"},
+	    {"POST", "/api/v1/episodes/" NO_ID "/components",
+	     "{\"component_type\":\"audio\",\"file_reference\":\"f\"}", 404,
+	     "episodeId"},
+	    {"POST", gone_list,
+	     "{\"component_type\":\"audio\",\"file_reference\":\"f\"}", 404,
+	     "episodeId"},
+	    {"POST", "/api/v1/episodes/x/components",
+	     "{\"component_type\":\"audio\",\"file_reference\":\"f\"}", 400,
+	     "episodeId"},
+	    {"PATCH", item, move, 400, "episode_id"},
+	    {"PATCH", item, "{\"file_reference\":null}", 400, "file_reference"},
+	    {"PATCH", item, "{\"component_type\":null}", 400, "component_type"},
+	    {"PATCH", item, "{\"component_type\":\"Audio\"}", 400,
+	     "component_type"},
+	    {"PATCH", item, "{\"created_at\":\"2020-01-01T00:00:00Z\"}", 400,
+	     "created_at"},
+	    {"PATCH", "/api/v1/components/" NO_ID, "{\"status\":\"ready\"}",
+	     404, "componentId"},
+	    {"GET", "/api/v1/components/12", NULL, 400, "componentId"},
+	    {"DELETE", "/api/v1/components/" NO_ID, NULL, 404, "componentId"},
+	    {"GET", gone_list, NULL, 404, "episodeId"},
+	};
+	long before = fingerprint();
+	CU_ASSERT_FATAL(before != -1);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		th_resp r;
+		CU_ASSERT_FATAL(th_req(&srv, cases[i].method, cases[i].path,
+				       cases[i].body, NULL, &r) == 0);
+		bool ok = r.status == cases[i].status && r.json &&
+			  json_object_get(r.json, "errors") &&
+			  !strcmp(th_err_field(&r), cases[i].field);
+		if (!ok)
+			fprintf(stderr,
+				"bad input %zu (%s %s %s): got %ld %s\n", i,
+				cases[i].method, cases[i].path,
+				cases[i].body ? cases[i].body : "", r.status,
+				r.body ? r.body : "(no body)");
+		CU_ASSERT(ok);
+		th_resp_free(&r);
+	}
+	/* bad list queries */
+	const char *bad_queries[][2] = {
+	    {"component_type=podcast", "component_type"},
+	    {"status=done", "status"},
+	    {"sort=description", "sort"},
+	    {"limit=0", "limit"},
+	    {"nope=1", "nope"},
+	};
+	for (size_t i = 0; i < sizeof(bad_queries) / sizeof(bad_queries[0]);
+	     i++) {
+		char q[300];
+		snprintf(q, sizeof(q), "%s?%s", list, bad_queries[i][0]);
+		th_resp r;
+		CU_ASSERT_FATAL(th_req(&srv, "GET", q, NULL, NULL, &r) == 0);
+		CU_ASSERT_EQUAL(r.status, 400);
+		CU_ASSERT_STRING_EQUAL(th_err_field(&r), bad_queries[i][1]);
+		th_resp_free(&r);
+	}
+	/* the enum's values are named */
+	th_resp r;
+	CU_ASSERT_FATAL(th_req(&srv, "POST", list,
+			       "{\"component_type\":\"podcast\","
+			       "\"file_reference\":\"f\"}",
+			       NULL, &r) == 0);
+	const char *msg = json_string_value(json_object_get(
+	    json_array_get(json_object_get(r.json, "errors"), 0), "message"));
+	CU_ASSERT(msg && strstr(msg, "audio, music, trailer"));
+	th_resp_free(&r);
+	CU_ASSERT_EQUAL(fingerprint(), before);
+	CU_ASSERT(th_alive(&srv));
+}
+
+static void test_disabled(void)
+{
+	char id[64], cfg[700], path[200];
+	CU_ASSERT_FATAL(new_component(ep1, "\"component_type\":\"outro\"", id));
+	long rows = th_sql_long(&srv, "SELECT count(*) FROM components");
+	snprintf(cfg, sizeof(cfg),
+		 "{\"database_url\": \"host=%s dbname=slate user=slate\", "
+		 "\"plugins\": {\"components\": {\"enabled\": false}}}",
+		 th_cluster_dir(&srv));
+	th_server off;
+	CU_ASSERT_FATAL(th_start(&off, cfg) == 0);
+	th_resp r;
+	snprintf(path, sizeof(path), "/api/v1/episodes/%s/components", ep1);
+	CU_ASSERT_FATAL(th_req(&off, "GET", path, NULL, NULL, &r) == 0);
+	CU_ASSERT_EQUAL(r.status, 404);
+	th_resp_free(&r);
+	snprintf(path, sizeof(path), "/api/v1/components/%s", id);
+	CU_ASSERT_FATAL(th_req(&off, "GET", path, NULL, NULL, &r) == 0);
+	CU_ASSERT_EQUAL(r.status, 404);
+	th_resp_free(&r);
+	/* the episode itself is served, and deleting it leaves the table
+	 * alone */
+	snprintf(path, sizeof(path), "/api/v1/episodes/%s", ep1);
+	CU_ASSERT_FATAL(th_req(&off, "GET", path, NULL, NULL, &r) == 0);
+	CU_ASSERT_EQUAL(r.status, 200);
+	th_resp_free(&r);
+	CU_ASSERT_FATAL(th_req(&off, "DELETE", path, NULL, NULL, &r) == 0);
+	CU_ASSERT_EQUAL(r.status, 200);
+	th_resp_free(&r);
+	th_stop(&off);
+	CU_ASSERT_EQUAL(th_sql_long(&srv, "SELECT count(*) FROM components"),
+			rows);
+	CU_ASSERT_EQUAL(th_sql_long(&srv, "SELECT count(*) FROM components "
+					  "WHERE deleted_at IS NOT NULL AND "
+					  "component_type = 'outro'"),
+			0);
+}
+
+int main(void)
+{
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 1;
+	CU_pSuite s = CU_add_suite("components", suite_init, suite_clean);
+	CU_add_test(s, "nested CRUD, filters, audit", test_crud);
+	CU_add_test(s, "deleting the episode hides its components",
+		    test_episode_delete_cascades);
+	CU_add_test(s, "bad inputs change nothing",
+		    test_bad_inputs_change_nothing);
+	CU_add_test(s, "disabled: routes 404, table untouched", test_disabled);
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	unsigned failed =
+	    CU_get_number_of_failures() + CU_get_number_of_suites_failed();
+	CU_cleanup_registry();
+	return failed ? 1 : 0;
+}
