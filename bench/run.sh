@@ -167,7 +167,9 @@ else
 	die "$CONFIG has no \"bind\" key: cannot restrict slated to loopback"
 fi
 
-PORT=0 SLATE_DATA_DIR="$DATA" LOG_LEVEL=warn \
+# SLATE_RATE_LIMIT=off: the API limit (100 requests per 15 min per IP)
+# would answer 429 to nearly every request of the load.
+PORT=0 SLATE_DATA_DIR="$DATA" LOG_LEVEL=warn SLATE_RATE_LIMIT=off \
 	"$SLATED" --config "$TMP/slate.json" >"$TMP/slated.out" 2>"$TMP/slated.err" &
 SLATED_PID=$!
 
@@ -192,6 +194,21 @@ while :; do
 	sleep 0.2
 done
 BASE="http://127.0.0.1:$PORT"
+
+# Every API route needs a token: a viewer account made with slatectl (the
+# password on stdin), logged in once; the access token lasts an hour.
+SLATECTL="$BUILD/core/slatectl"
+BENCH_PW="Bench-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')!A1"
+printf '%s\n' "$BENCH_PW" | SLATE_DATA_DIR="$DATA" LOG_LEVEL=warn \
+	"$SLATECTL" --config "$TMP/slate.json" user add bench@localhost \
+	--groups viewer >/dev/null 2>>"$TMP/slatectl.err" ||
+	die "slatectl user add failed: $(tail -n 3 "$TMP/slatectl.err")"
+login=$(curl -s -m 10 -X POST "$BASE/api/v1/auth/login" \
+	-H 'Content-Type: application/json' \
+	-d "{\"email\": \"bench@localhost\", \"password\": \"$BENCH_PW\"}")
+TOKEN=$(sed -n 's/.*"access_token"[[:space:]]*:[[:space:]]*"\([^"]*\)".*/\1/p' <<<"$login")
+[[ -n $TOKEN ]] || die "login failed: ${login:0:300}"
+AUTH="Authorization: Bearer $TOKEN"
 
 # ---- 3. seed ----------------------------------------------------------------
 SOCKDIR="$DATA/pg" # the cluster's socket directory (may be a symlink)
@@ -227,7 +244,7 @@ URL_LIST="$BASE/api/v1/episodes?limit=50"
 # Sanity: both URLs answer 200 with the expected data before loading them.
 check_url() { # check_url <url> <jq-free grep pattern> <label>
 	local body code
-	body=$(curl -s -m 10 -w '\n%{http_code}' "$1") || die "$3: curl failed"
+	body=$(curl -s -m 10 -H "$AUTH" -w '\n%{http_code}' "$1") || die "$3: curl failed"
 	code=${body##*$'\n'}
 	body=${body%$'\n'*}
 	[[ $code == 200 ]] || die "$3: HTTP $code from $1: ${body:0:300}"
@@ -260,7 +277,7 @@ run_wrk() { # run_wrk <label> <url> <prefix>: sets <prefix>_RPS, <prefix>_P99
 	out="$TMP/wrk.$prefix.txt"
 	echo "== wrk: $label ($url)" >&2
 	if ! wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --timeout "$WRK_TIMEOUT" \
-		--latency "$url" >"$out" 2>&1; then
+		-H "$AUTH" --latency "$url" >"$out" 2>&1; then
 		cat "$out" >&2
 		die "wrk failed on $label"
 	fi

@@ -25,6 +25,13 @@ static char *xstrdup(const char *s)
 	return d;
 }
 
+static void strv_free(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
 static void set_str(char **dst, const char *s)
 {
 	free(*dst);
@@ -53,10 +60,24 @@ void slate_config_defaults(slate_config *c)
 	c->log_level = xstrdup("info");
 	c->plugin_dir = xstrdup(SLATE_PLUGIN_BUILD_DIR);
 	c->plugins = json_object();
+	c->auth_issuer = xstrdup("slate");
+	c->access_ttl_s = 3600;
+	c->refresh_ttl_s = 30 * 24 * 3600;
+	c->bootstrap_admin = xstrdup("admin@localhost");
+	c->lockout_account_max = 5;
+	c->lockout_ip_max = 20;
+	c->lockout_window_s = 15 * 60;
+	c->oidc_token_use = xstrdup("access");
+	c->oidc_groups_claim = xstrdup("cognito:groups");
+	c->rate_limit_enabled = true;
+	c->rl_api_max = 100;
+	c->rl_api_window_s = 15 * 60;
+	c->rl_upload_max = 50;
+	c->rl_upload_window_s = 3600;
 }
 
 /* Typed setters keyed by name, so that the file's shape is one table. */
-typedef enum { K_STR, K_STR_NULL, K_INT, K_SIZE, K_BOOL } kind_t;
+typedef enum { K_STR, K_STR_NULL, K_INT, K_SIZE, K_BOOL, K_STRV } kind_t;
 
 typedef struct key_spec {
 	const char *section; /* NULL for top level */
@@ -93,10 +114,32 @@ static const key_spec keys[] = {
 	{"http", "connection_timeout_s", K_INT, OFF(connection_timeout_s), 1,
 	 86400},
 	{"log", "level", K_STR, OFF(log_level), 0, 0},
+	{"auth", "issuer", K_STR, OFF(auth_issuer), 0, 0},
+	{"auth", "access_ttl_s", K_INT, OFF(access_ttl_s), 60, 86400},
+	{"auth", "refresh_ttl_s", K_INT, OFF(refresh_ttl_s), 60, 366 * 86400},
+	{"auth", "bootstrap_admin", K_STR, OFF(bootstrap_admin), 0, 0},
+	{"auth", "lockout_account_max", K_INT, OFF(lockout_account_max), 1,
+	 1000000},
+	{"auth", "lockout_ip_max", K_INT, OFF(lockout_ip_max), 1, 1000000},
+	{"auth", "lockout_window_s", K_INT, OFF(lockout_window_s), 1, 86400},
+	{"oidc", "issuer", K_STR_NULL, OFF(oidc_issuer), 0, 0},
+	{"oidc", "audience", K_STR_NULL, OFF(oidc_audience), 0, 0},
+	{"oidc", "jwks_file", K_STR_NULL, OFF(oidc_jwks_file), 0, 0},
+	{"oidc", "jwks_url", K_STR_NULL, OFF(oidc_jwks_url), 0, 0},
+	{"oidc", "token_use", K_STR, OFF(oidc_token_use), 0, 0},
+	{"oidc", "groups_claim", K_STR, OFF(oidc_groups_claim), 0, 0},
+	{"rate_limit", "enabled", K_BOOL, OFF(rate_limit_enabled), 0, 0},
+	{"rate_limit", "api_max", K_INT, OFF(rl_api_max), 1, 100000000},
+	{"rate_limit", "api_window_s", K_INT, OFF(rl_api_window_s), 1, 86400},
+	{"rate_limit", "upload_max", K_INT, OFF(rl_upload_max), 1, 100000000},
+	{"rate_limit", "upload_window_s", K_INT, OFF(rl_upload_window_s), 1,
+	 86400},
+	{"rate_limit", "trusted_proxies", K_STRV, OFF(trusted_proxies), 0, 0},
 };
 #undef OFF
 
-static const char *const sections[] = {"database", "http", "log", NULL};
+static const char *const sections[] = {"database", "http", "log", "auth",
+				       "oidc", "rate_limit", NULL};
 
 static int apply_key(slate_config *c, const key_spec *k, const json_t *v,
 		     char *err, size_t errlen)
@@ -145,6 +188,32 @@ static int apply_key(slate_config *c, const key_spec *k, const json_t *v,
 		}
 		*(bool *)(base + k->offset) = json_is_true(v);
 		return 0;
+	case K_STRV: {
+		size_t i, n = json_is_array(v) ? json_array_size(v) : 0;
+		json_t *item;
+		if (!json_is_array(v))
+			goto bad_strv;
+		json_array_foreach(v, i, item)
+		{
+			if (!json_is_string(item) ||
+			    json_string_length(item) == 0)
+				goto bad_strv;
+		}
+		char ***dst = (char ***)(base + k->offset);
+		strv_free(*dst);
+		*dst = calloc(n + 1, sizeof(char *));
+		if (!*dst)
+			abort();
+		json_array_foreach(v, i, item)
+		{
+			(*dst)[i] = xstrdup(json_string_value(item));
+		}
+		return 0;
+	bad_strv:
+		snprintf(err, errlen, "config %s: expected an array of strings",
+			 name);
+		return -1;
+	}
 	}
 	return -1;
 }
@@ -284,6 +353,18 @@ static int apply_env(slate_config *c, char *err, size_t errlen)
 		set_str(&c->plugin_dir, v);
 	if ((v = getenv("LOG_LEVEL")) && *v)
 		set_str(&c->log_level, v);
+	if ((v = getenv("SLATE_RATE_LIMIT")) && *v) {
+		if (!strcmp(v, "on") || !strcmp(v, "true") || !strcmp(v, "1")) {
+			c->rate_limit_enabled = true;
+		} else if (!strcmp(v, "off") || !strcmp(v, "false") ||
+			   !strcmp(v, "0")) {
+			c->rate_limit_enabled = false;
+		} else {
+			snprintf(err, errlen,
+				 "SLATE_RATE_LIMIT=%s: expected on or off", v);
+			return -1;
+		}
+	}
 	return 0;
 }
 
@@ -313,6 +394,22 @@ int slate_config_load(slate_config *c, const char *path, char *err,
 	}
 	if (apply_env(c, err, errlen))
 		return -1;
+	if (c->oidc_issuer && !c->oidc_jwks_file == !c->oidc_jwks_url) {
+		snprintf(err, errlen, "config oidc: with an issuer, set exactly "
+				      "one of jwks_file and jwks_url");
+		return -1;
+	}
+	if (c->oidc_issuer && !c->oidc_audience) {
+		snprintf(err, errlen, "config oidc: with an issuer, audience "
+				      "is required");
+		return -1;
+	}
+	if (strcmp(c->oidc_token_use, "access") &&
+	    strcmp(c->oidc_token_use, "id") && strcmp(c->oidc_token_use, "any")) {
+		snprintf(err, errlen,
+			 "config oidc.token_use: expected access, id or any");
+		return -1;
+	}
 	if (slate_log_set_level_name(c->log_level)) {
 		snprintf(err, errlen,
 			 "log level %s: expected debug, info, warn or error",
@@ -365,5 +462,14 @@ void slate_config_release(slate_config *c)
 	free(c->log_level);
 	free(c->plugin_dir);
 	json_decref(c->plugins);
+	free(c->auth_issuer);
+	free(c->bootstrap_admin);
+	free(c->oidc_issuer);
+	free(c->oidc_audience);
+	free(c->oidc_jwks_file);
+	free(c->oidc_jwks_url);
+	free(c->oidc_token_use);
+	free(c->oidc_groups_claim);
+	strv_free(c->trusted_proxies);
 	memset(c, 0, sizeof(*c));
 }

@@ -2,8 +2,9 @@
  * config.h - slated's configuration: one JSON file plus environment overrides.
  *
  * The file (config/slate.json by default) is read once at start; the
- * environment variables PORT, DATABASE_URL, SLATE_DATA_DIR, SLATE_PLUGIN_DIR
- * and LOG_LEVEL override it, as the seed's .env does. Unknown keys are refused
+ * environment variables PORT, DATABASE_URL, SLATE_DATA_DIR, SLATE_PLUGIN_DIR,
+ * LOG_LEVEL and SLATE_RATE_LIMIT (on/off) override it, as the seed's .env
+ * does. Unknown keys are refused
  * so that a typo in an ops edit is an error rather than a silent default.
  */
 #ifndef SLATE_CONFIG_H
@@ -39,6 +40,31 @@ typedef struct slate_config {
 	int connection_timeout_s;   /* idle or slow connections are closed */
 
 	char *log_level; /* "debug", "info", "warn", "error" */
+
+	/* auth: local accounts and tokens */
+	char *auth_issuer;       /* "iss" of local access tokens, "slate" */
+	int access_ttl_s;        /* access token lifetime, 3600 */
+	int refresh_ttl_s;       /* refresh token lifetime, 30 days */
+	char *bootstrap_admin;   /* made on a first start with no user */
+	int lockout_account_max; /* failed logins per account per window */
+	int lockout_ip_max;      /* failed logins per client IP per window */
+	int lockout_window_s;
+
+	/* oidc: an external issuer such as Cognito; off while issuer is NULL */
+	char *oidc_issuer;
+	char *oidc_audience;     /* aud (ID tokens) or client_id (access) */
+	char *oidc_jwks_file;    /* one of the two */
+	char *oidc_jwks_url;     /* fetched once at start */
+	char *oidc_token_use;    /* "access", "id" or "any" */
+	char *oidc_groups_claim; /* "cognito:groups" */
+
+	/* rate_limit: fixed windows counted in PostgreSQL */
+	bool rate_limit_enabled;
+	int rl_api_max;          /* requests per client IP per window */
+	int rl_api_window_s;
+	int rl_upload_max;       /* uploads per user per window */
+	int rl_upload_window_s;
+	char **trusted_proxies;  /* NULL-terminated; IPs or CIDRs */
 
 	char *plugin_dir; /* where <id>.so files are looked for */
 	json_t *plugins;  /* object: id -> {"enabled": bool, "config": {}} */

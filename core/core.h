@@ -41,6 +41,8 @@ typedef struct slate_core {
 
 	struct slate_plugin **plugins;
 	size_t nplugins;
+
+	struct slate_auth *auth; /* tokens and keys (auth.h); NULL: all refused */
 } slate_core;
 
 /* 0 or -1 (out of memory). */

@@ -13,8 +13,10 @@
  * other connections; the worker runs the handler, builds the response and
  * resumes the connection. So a slow query holds one worker and one database
  * connection, and the listener and every other connection keep moving.
- * Requests answered without a handler (404, 405, 413, bad JSON) never leave
- * the I/O thread.
+ * Requests answered without a handler (404, 405, 413) never leave the I/O
+ * thread; everything else, bad JSON included, is checked on the worker
+ * after authentication, so an anonymous caller learns nothing of a route
+ * but that it exists.
  */
 #include "http_server.h"
 
@@ -26,11 +28,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json_body.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "request.h"
 #include "util.h"
-#include "validate.h"
 
 struct slate_http {
 	slate_core *core;
@@ -158,7 +159,8 @@ static slate_req *begin(slate_http *h, struct MHD_Connection *conn,
 	r->method = slate_arena_strdup(&r->arena, method);
 	r->path = slate_arena_strdup(&r->arena, url);
 	r->match_path = slate_arena_strdup(&r->arena, url);
-	client_ip(conn, r->client_ip, sizeof(r->client_ip));
+	char peer[64];
+	client_ip(conn, peer, sizeof(peer));
 	if (!r->method || !r->path || !r->match_path ||
 	    MHD_get_connection_values(conn, MHD_HEADER_KIND, copy_header, r) <
 		    0 ||
@@ -167,6 +169,10 @@ static slate_req *begin(slate_http *h, struct MHD_Connection *conn,
 		slate_req_free(r);
 		return NULL;
 	}
+	/* Behind a trusted proxy the client is in X-Forwarded-For. */
+	slate_ratelimit_client_ip(h->core->cfg->trusted_proxies, peer,
+				  slate_req_header(r, "X-Forwarded-For"),
+				  r->client_ip, sizeof(r->client_ip));
 	const char *rid = slate_req_header(r, "X-Request-Id");
 	if (rid && request_id_valid(rid))
 		snprintf(r->request_id, sizeof(r->request_id), "%s", rid);
@@ -195,58 +201,6 @@ static void body_too_large(slate_http *h, slate_req *r)
 	slate_res_error(r, 413, "PAYLOAD_TOO_LARGE", NULL,
 			"The request body exceeds %zu bytes",
 			h->core->cfg->max_body_bytes);
-}
-
-/* Parse and check the body and query against the route, on the I/O thread:
- * cheap, and a refused request never takes a worker. */
-static void precheck(slate_http *h, slate_req *r)
-{
-	const slate_route *rt = r->match.route;
-	const slate_config *cfg = h->core->cfg;
-	if (r->body_len > 0) {
-		char err[256];
-		if (rt->body_mode == SLATE_BODY_NONE) {
-			slate_res_error(r, 400, "VALIDATION_ERROR", NULL,
-					"This endpoint takes no request body");
-			return;
-		}
-		const char *ct = slate_req_header(r, "Content-Type");
-		if (ct && strncasecmp(ct, "application/json", 16) != 0) {
-			slate_res_error(r, 415, "UNSUPPORTED_MEDIA_TYPE", NULL,
-					"The body must be application/json");
-			return;
-		}
-		r->body = slate_json_parse(r->body_buf, r->body_len,
-					   cfg->max_json_depth, err,
-					   sizeof(err));
-		if (!r->body) {
-			slate_res_error(r, 400, "INVALID_JSON", NULL, "%s", err);
-			return;
-		}
-	}
-	if (rt->self_checks)
-		return;
-	for (int i = 0; i < r->nquery; i++) {
-		bool ok = false;
-		for (int k = 0; rt->query && rt->query[k]; k++)
-			ok |= !strcmp(rt->query[k], r->query[i].key);
-		if (!ok) {
-			slate_res_error(r, 400, "VALIDATION_ERROR",
-					r->query[i].key,
-					"Unknown query parameter '%s'",
-					r->query[i].key);
-			return;
-		}
-	}
-	if (rt->body_mode == SLATE_BODY_FIELDS) {
-		if (!r->body) {
-			slate_res_error(r, 400, "VALIDATION_ERROR", NULL,
-					"A JSON body is required");
-			return;
-		}
-		slate_validate_object(r, r->body, rt->body, rt->n_body,
-				      SLATE_VALIDATE_CREATE);
-	}
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
@@ -305,9 +259,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		body_too_large(h, r);
 		return queue(conn, r);
 	}
-	precheck(h, r);
-	if (r->errors)
-		return queue(conn, r);
+	/* Body and query checks run on the worker after authentication
+	 * (slate_req_execute): an anonymous caller gets 401, not 400. */
 	r->conn = conn;
 	MHD_suspend_connection(conn);
 	enqueue(h, r);

@@ -11,6 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "audit_api.h"
+#include "auth.h"
+#include "auth_api.h"
 #include "config.h"
 #include "core.h"
 #include "core_entities.h"
@@ -26,7 +29,8 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: slated [--config FILE]\n"
 		"  Serves the Slate API. Environment: PORT, DATABASE_URL,\n"
-		"  SLATE_DATA_DIR, SLATE_PLUGIN_DIR, LOG_LEVEL, SLATE_CONFIG.\n");
+		"  SLATE_DATA_DIR, SLATE_PLUGIN_DIR, LOG_LEVEL, SLATE_CONFIG,\n"
+		"  SLATE_RATE_LIMIT (on/off).\n");
 }
 
 /* Migrate (or only verify) the core and the opened plugins. */
@@ -61,6 +65,21 @@ static int migrate(slate_core *core, const char *conninfo, char *err,
 	}
 	free(sets);
 	free(psets);
+	PQfinish(pg);
+	return rc;
+}
+
+/* Signing secret, OIDC keys, first admin: after the migrations. */
+static int start_auth(slate_core *core, const char *conninfo, char *err,
+		      size_t errlen)
+{
+	PGconn *pg = PQconnectdb(conninfo);
+	int rc = -1;
+	if (PQstatus(pg) != CONNECTION_OK)
+		snprintf(err, errlen, "cannot connect to the database: %s",
+			 PQerrorMessage(pg));
+	else
+		rc = slate_auth_init(&core->auth, core->cfg, pg, err, errlen);
 	PQfinish(pg);
 	return rc;
 }
@@ -111,7 +130,9 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	core_ready = true;
-	if (slate_core_entities_register(&core, err, sizeof(err))) {
+	if (slate_core_entities_register(&core, err, sizeof(err)) ||
+	    slate_auth_api_register(&core, err, sizeof(err)) ||
+	    slate_audit_api_register(&core, err, sizeof(err))) {
 		slate_log(SLATE_LOG_ERROR, "core", NULL, "%s", err);
 		goto out;
 	}
@@ -134,6 +155,10 @@ int main(int argc, char **argv)
 	}
 	if (migrate(&core, conninfo, err, sizeof(err))) {
 		slate_log(SLATE_LOG_ERROR, "core", NULL, "migrations: %s", err);
+		goto out;
+	}
+	if (start_auth(&core, conninfo, err, sizeof(err))) {
+		slate_log(SLATE_LOG_ERROR, "core", NULL, "auth: %s", err);
 		goto out;
 	}
 	if (slate_db_pool_new(conninfo, cfg.db_pool_size,
@@ -170,8 +195,10 @@ out:
 	slate_db_pool_free(core.db);
 	if (cluster && slate_cluster_stop(cluster))
 		status = 1;
-	if (core_ready)
+	if (core_ready) {
+		slate_auth_free(core.auth);
 		slate_core_release(&core);
+	}
 	slate_config_release(&cfg);
 	return status;
 }

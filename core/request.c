@@ -7,10 +7,14 @@
 #include <string.h>
 #include <strings.h>
 
+#include "auth.h"
 #include "core.h"
 #include "db_pool.h"
+#include "json_body.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "util.h"
+#include "validate.h"
 
 slate_req *slate_req_new(struct slate_core *core)
 {
@@ -206,20 +210,22 @@ void *slate_req_alloc(slate_req *r, size_t size)
 	return slate_arena_alloc(&r->arena, size);
 }
 
-/* Acquire the request's connection and open its transaction on first use. */
+/* Acquire the request's connection on first use, and open its transaction
+ * on the first use once a transaction is wanted (the rate-limit counter runs
+ * before, outside it). */
 static int db_ensure(slate_req *r)
 {
-	if (r->db)
-		return 0;
 	if (r->db_failed)
 		return -1;
-	r->db = slate_db_acquire(r->core->db);
 	if (!r->db) {
-		r->db_failed = true;
-		memcpy(r->sqlstate, "08006", 6);
-		return -1;
+		r->db = slate_db_acquire(r->core->db);
+		if (!r->db) {
+			r->db_failed = true;
+			memcpy(r->sqlstate, "08006", 6);
+			return -1;
+		}
 	}
-	if (r->want_tx) {
+	if (r->want_tx && !r->in_tx) {
 		if (slate_db_simple(r->db, "BEGIN")) {
 			r->db_failed = true;
 			memcpy(r->sqlstate, "08006", 6);
@@ -356,19 +362,81 @@ static void deliver_events(slate_req *r)
 	}
 }
 
+void slate_req_check_input(slate_req *r)
+{
+	const slate_route *rt = r->match.route;
+	const slate_config *cfg = r->core->cfg;
+	if (r->body_len > 0) {
+		char err[256];
+		if (rt->body_mode == SLATE_BODY_NONE) {
+			slate_res_error(r, 400, "VALIDATION_ERROR", NULL,
+					"This endpoint takes no request body");
+			return;
+		}
+		const char *ct = slate_req_header(r, "Content-Type");
+		if (ct && strncasecmp(ct, "application/json", 16) != 0) {
+			slate_res_error(r, 415, "UNSUPPORTED_MEDIA_TYPE", NULL,
+					"The body must be application/json");
+			return;
+		}
+		r->body = slate_json_parse(r->body_buf, r->body_len,
+					   cfg->max_json_depth, err,
+					   sizeof(err));
+		if (!r->body) {
+			slate_res_error(r, 400, "INVALID_JSON", NULL, "%s", err);
+			return;
+		}
+	}
+	if (rt->self_checks)
+		return;
+	for (int i = 0; i < r->nquery; i++) {
+		bool ok = false;
+		for (int k = 0; rt->query && rt->query[k]; k++)
+			ok |= !strcmp(rt->query[k], r->query[i].key);
+		if (!ok) {
+			slate_res_error(r, 400, "VALIDATION_ERROR",
+					r->query[i].key,
+					"Unknown query parameter '%s'",
+					r->query[i].key);
+			return;
+		}
+	}
+	if (rt->body_mode == SLATE_BODY_FIELDS) {
+		if (!r->body) {
+			slate_res_error(r, 400, "VALIDATION_ERROR", NULL,
+					"A JSON body is required");
+			return;
+		}
+		slate_validate_object(r, r->body, rt->body, rt->n_body,
+				      SLATE_VALIDATE_CREATE);
+	}
+}
+
 void slate_req_execute(slate_req *r)
 {
 	const slate_route *rt = r->match.route;
-	r->want_tx = strcmp(r->method, "GET") && strcmp(r->method, "HEAD");
-	int rc = rt->handler(r, rt->ud);
+	int rc = 0;
+	/* Before the handler: rate limit (outside any transaction, so a
+	 * refused or failed request still counts), who is asking, the
+	 * input. Each answers the request itself when it refuses. */
+	r->want_tx = false;
+	if (slate_ratelimit_api(r) == 0 &&
+	    slate_auth_request(r, rt->perm) == 0)
+		slate_req_check_input(r);
+	if (!slate_req_failed(r)) {
+		r->want_tx = strcmp(r->method, "GET") &&
+			     strcmp(r->method, "HEAD");
+		rc = rt->handler(r, rt->ud);
+	}
 	bool ok = rc == 0 && !slate_req_failed(r);
 	if (rc != 0 && !r->errors)
 		slate_res_error(r, 500, "INTERNAL_ERROR", NULL,
 				"Internal error (request %s)", r->request_id);
 	bool committed = false;
 	if (r->in_tx) {
-		if (ok && slate_db_simple(r->db, "COMMIT") == 0) {
-			committed = true;
+		bool keep = ok || (r->commit_on_error && !r->db_failed);
+		if (keep && slate_db_simple(r->db, "COMMIT") == 0) {
+			committed = ok;
 		} else if (ok) {
 			/* a deferred constraint or a lost connection */
 			json_decref(r->data);
@@ -378,7 +446,7 @@ void slate_req_execute(slate_req *r)
 			r->status = 0;
 			slate_res_error(r, 503, "SERVICE_UNAVAILABLE", NULL,
 					"The change could not be committed");
-		} else {
+		} else if (!keep) {
 			slate_db_simple(r->db, "ROLLBACK");
 		}
 		r->in_tx = false;

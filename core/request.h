@@ -75,9 +75,15 @@ struct slate_req {
 	char *db_detail;     /* PG's DETAIL of the last failure, arena */
 	char *db_constraint; /* constraint named by the last failure */
 
-	/* who is asking; NULL until authentication fills them */
-	const char *user_id;
+	/* who is asking; NULL until authentication fills them (auth.c) */
+	const char *user_id;      /* NULL for an external subject not a UUID */
 	const char *user_email;
+	const char *user_subject; /* the token's sub */
+	unsigned groups;          /* SLATE_GROUP_* bits (users.h) */
+	bool auth_external;       /* token from the OIDC issuer */
+	/* Commit even though the response is an error: a failed login's
+	 * counters and audit row, a reused refresh token's revocation. */
+	bool commit_on_error;
 
 	json_t *events; /* [[name, payload], ...] delivered after commit */
 };
@@ -91,9 +97,16 @@ void slate_req_free(slate_req *r);
 int slate_req_add_header(slate_req *r, const char *k, const char *v);
 int slate_req_add_query(slate_req *r, const char *k, const char *v);
 
-/* Run the matched route on the current (worker) thread: transaction,
- * handler, commit or rollback, events, and build r->response. */
+/* Run the matched route on the current (worker) thread: the API rate
+ * limit, authentication against the route's permission, the body and query
+ * checks, then transaction, handler, commit or rollback, events, and build
+ * r->response. */
 void slate_req_execute(slate_req *r);
+
+/* Parse and check the body and query against the route (done after
+ * authentication, so an anonymous caller learns nothing of the input
+ * rules). Errors are added to the request. */
+void slate_req_check_input(slate_req *r);
 
 /* Build r->response from whatever the request holds (also used for errors
  * answered on the I/O thread). 0 or -1. */

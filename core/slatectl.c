@@ -1,4 +1,4 @@
-/* slatectl.c - the admin command line: migrations and plugins. */
+/* slatectl.c - the admin command line: migrations, plugins, accounts. */
 #include <errno.h>
 #include <libpq-fe.h>
 #include <stdarg.h>
@@ -12,6 +12,7 @@
 #include "log.h"
 #include "migrate.h"
 #include "plugin_loader.h"
+#include "users.h"
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
@@ -27,6 +28,14 @@ static const char usage_text[] =
     "  migrate verify              fail when an applied migration was\n"
     "                              edited or is unknown to this build\n"
     "  plugins                     list plugins and whether they load\n"
+    "  user add EMAIL [--groups G,...]\n"
+    "                              create an account; the password is read\n"
+    "                              from standard input (one line)\n"
+    "  user passwd EMAIL           set the password (from standard input)\n"
+    "  user disable|enable EMAIL   stop or allow logins (disabling also\n"
+    "                              revokes every refresh token)\n"
+    "  user groups EMAIL G,...     set the groups: admin, editor, viewer\n"
+    "  user list                   list the accounts\n"
     "\n"
     "The database is DATABASE_URL when set (environment or config),\n"
     "otherwise the embedded cluster under data_dir, started if needed and\n"
@@ -35,10 +44,12 @@ static const char usage_text[] =
 
 typedef struct cli {
 	const char *config;
-	const char *cmd;       /* "migrate" or "plugins" */
+	const char *cmd;       /* "migrate", "plugins" or "user" */
 	const char *action;    /* up, down, status, verify */
 	const char *component; /* down only */
 	int steps;
+	char **rest; /* user: the arguments after "user" */
+	int nrest;
 } cli;
 
 static int usage(FILE *f, int code)
@@ -110,6 +121,11 @@ static int parse(int argc, char **argv, cli *c, int *exit_code)
 			    usage_error("unexpected argument %s", argv[i]);
 			return -1;
 		}
+		return 0;
+	}
+	if (!strcmp(c->cmd, "user")) {
+		c->rest = argv + i;
+		c->nrest = argc - i;
 		return 0;
 	}
 	if (strcmp(c->cmd, "migrate") != 0) {
@@ -225,6 +241,41 @@ static int run_migrate(const cli *c, PGconn *conn,
 	return EXIT_OK;
 }
 
+/* Connect to DATABASE_URL or the embedded cluster (started if needed; the
+ * handle stops it again only when this process started it). 0 or -1. */
+static int db_open(const slate_config *cfg, slate_cluster **cluster,
+		   PGconn **conn)
+{
+	char err[1024];
+	const char *conninfo = cfg->database_url;
+	*cluster = NULL;
+	*conn = NULL;
+	if (!conninfo) {
+		slate_cluster_opts opts = {.pg_bindir = cfg->pg_bindir,
+					   .cluster_user = cfg->cluster_user,
+					   .dbname = "slate"};
+		if (slate_cluster_start(cfg->data_dir, &opts, cluster, err,
+					sizeof(err)) < 0) {
+			fprintf(stderr, "slatectl: %s\n", err);
+			return -1;
+		}
+		conninfo = slate_cluster_conninfo(*cluster);
+	}
+	*conn = PQconnectdb(conninfo);
+	if (PQstatus(*conn) != CONNECTION_OK) {
+		fprintf(stderr, "slatectl: cannot connect to the database: %s",
+			PQerrorMessage(*conn));
+		return -1;
+	}
+	return 0;
+}
+
+static int db_close(slate_cluster *cluster, PGconn *conn)
+{
+	PQfinish(conn);
+	return slate_cluster_stop(cluster) < 0 ? -1 : 0;
+}
+
 static int cmd_migrate(const cli *c, const slate_config *cfg)
 {
 	slate_migration_set *sets = NULL;
@@ -232,37 +283,139 @@ static int cmd_migrate(const cli *c, const slate_config *cfg)
 	slate_cluster *cluster = NULL;
 	PGconn *conn = NULL;
 	int code = EXIT_FAIL;
-	char err[1024];
 
 	if (collect_sets(cfg, &sets, &nsets) < 0) {
 		fputs("slatectl: cannot load the plugins' migrations\n",
 		      stderr);
 		goto out;
 	}
-	const char *conninfo = cfg->database_url;
-	if (!conninfo) {
-		slate_cluster_opts opts = {.pg_bindir = cfg->pg_bindir,
-					   .cluster_user = cfg->cluster_user,
-					   .dbname = "slate"};
-		if (slate_cluster_start(cfg->data_dir, &opts, &cluster, err,
-					sizeof(err)) < 0) {
-			fprintf(stderr, "slatectl: %s\n", err);
-			goto out;
-		}
-		conninfo = slate_cluster_conninfo(cluster);
-	}
-	conn = PQconnectdb(conninfo);
-	if (PQstatus(conn) != CONNECTION_OK) {
-		fprintf(stderr, "slatectl: cannot connect to the database: %s",
-			PQerrorMessage(conn));
+	if (db_open(cfg, &cluster, &conn) < 0)
 		goto out;
-	}
 	code = run_migrate(c, conn, sets, nsets);
 out:
-	PQfinish(conn);
-	if (slate_cluster_stop(cluster) < 0)
+	if (db_close(cluster, conn) < 0)
 		code = EXIT_FAIL;
 	free(sets);
+	return code;
+}
+
+/* One line of standard input, without its newline; never echoed, never
+ * in argv. 0, or -1 when there is none or it is too long. */
+static int read_password(char *buf, size_t len)
+{
+	if (!fgets(buf, (int)len, stdin)) {
+		fputs("slatectl: expected the password on standard input\n",
+		      stderr);
+		return -1;
+	}
+	size_t n = strcspn(buf, "\r\n");
+	if (buf[n] == '\0' && !feof(stdin)) {
+		fputs("slatectl: the password line is too long\n", stderr);
+		return -1;
+	}
+	buf[n] = '\0';
+	return 0;
+}
+
+static int user_list(PGconn *conn)
+{
+	PGresult *r = PQexec(conn,
+			     "SELECT email, array_to_string(groups, ','), "
+			     "CASE WHEN disabled_at IS NULL THEN 'active' "
+			     "ELSE 'disabled' END, coalesce(last_login_at::"
+			     "text, '-') FROM users ORDER BY lower(email)");
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		fprintf(stderr, "slatectl: %s", PQerrorMessage(conn));
+		PQclear(r);
+		return EXIT_FAIL;
+	}
+	for (int i = 0; i < PQntuples(r); i++)
+		printf("%-40s %-22s %-9s last login %s\n", PQgetvalue(r, i, 0),
+		       PQgetvalue(r, i, 1)[0] ? PQgetvalue(r, i, 1) : "-",
+		       PQgetvalue(r, i, 2), PQgetvalue(r, i, 3));
+	PQclear(r);
+	return EXIT_OK;
+}
+
+static int cmd_user(const cli *c, const slate_config *cfg)
+{
+	const char *action = c->nrest > 0 ? c->rest[0] : NULL;
+	const char *email = c->nrest > 1 ? c->rest[1] : NULL;
+	const char *groups_arg = NULL;
+	unsigned groups = 0;
+	char err[1024], pw[SLATE_PASSWORD_MAX + 2];
+	int extra_from = 2;
+	if (!action)
+		return usage_error("user: add, passwd, disable, enable, groups "
+				   "or list?");
+	if (!strcmp(action, "list")) {
+		extra_from = 1;
+	} else if (!strcmp(action, "add")) {
+		for (int i = 2; i < c->nrest; i++) {
+			int r = take_value(c->nrest, c->rest, &i, "--groups",
+					   &groups_arg);
+			if (r <= 0)
+				return usage_error(r < 0 ? "%s needs a value"
+							 : "unexpected "
+							   "argument %s",
+						   c->rest[i]);
+		}
+		extra_from = c->nrest;
+	} else if (!strcmp(action, "groups")) {
+		groups_arg = c->nrest > 2 ? c->rest[2] : NULL;
+		if (!groups_arg)
+			return usage_error("user groups EMAIL G,...: which "
+					   "groups?");
+		extra_from = 3;
+	} else if (strcmp(action, "passwd") && strcmp(action, "disable") &&
+		   strcmp(action, "enable")) {
+		return usage_error("unknown user action %s", action);
+	}
+	if (extra_from < c->nrest)
+		return usage_error("unexpected argument %s",
+				   c->rest[extra_from]);
+	if (strcmp(action, "list") && !email)
+		return usage_error("user %s: which EMAIL?", action);
+	if (groups_arg &&
+	    slate_users_groups_parse(groups_arg, &groups, err, sizeof(err)))
+		return usage_error("%s", err);
+	if ((!strcmp(action, "add") || !strcmp(action, "passwd")) &&
+	    read_password(pw, sizeof(pw)))
+		return EXIT_FAIL;
+
+	slate_cluster *cluster = NULL;
+	PGconn *conn = NULL;
+	int rc = -1, code = EXIT_FAIL;
+	if (db_open(cfg, &cluster, &conn) < 0)
+		goto out;
+	if (!strcmp(action, "list")) {
+		code = user_list(conn);
+		goto out;
+	}
+	if (!strcmp(action, "add"))
+		rc = slate_users_add(conn, email, pw, groups, "slatectl", err,
+				     sizeof(err));
+	else if (!strcmp(action, "passwd"))
+		rc = slate_users_set_password(conn, email, pw, "slatectl", err,
+					      sizeof(err));
+	else if (!strcmp(action, "groups"))
+		rc = slate_users_set_groups(conn, email, groups, "slatectl",
+					    err, sizeof(err));
+	else
+		rc = slate_users_set_disabled(conn, email,
+					      !strcmp(action, "disable"),
+					      "slatectl", err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "slatectl: user %s %s: %s\n", action, email,
+			err);
+		goto out;
+	}
+	printf("user %s %s: done\n", action, email);
+	code = EXIT_OK;
+out:
+	memset(pw, 0, sizeof(pw));
+	if (db_close(cluster, conn) < 0)
+		code = EXIT_FAIL;
 	return code;
 }
 
@@ -284,6 +437,8 @@ int main(int argc, char **argv)
 	if (!strcmp(c.cmd, "plugins"))
 		code = slate_plugins_report(&cfg, stdout) < 0 ? EXIT_FAIL
 							      : EXIT_OK;
+	else if (!strcmp(c.cmd, "user"))
+		code = cmd_user(&c, &cfg);
 	else
 		code = cmd_migrate(&c, &cfg);
 	slate_config_release(&cfg);

@@ -10,9 +10,11 @@ PACKAGES=(
 	cmake
 	git
 	pkg-config
+	libargon2-dev
 	libcunit1-dev
 	libcurl4-openssl-dev
 	libjansson-dev
+	libjwt-dev
 	libmicrohttpd-dev
 	libpq-dev
 	libssl-dev

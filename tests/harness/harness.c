@@ -41,6 +41,9 @@ static int write_config(th_server *s, const char *extra, char *path,
 		"plugin_dir", SLATE_PLUGIN_DIRS, "database", "pool_size", 4,
 		"cluster_fsync", 0, "http", "workers", 4, "io_threads", 2, "log",
 		"level", "info");
+	/* rate limits off unless a test turns them on */
+	json_object_set_new(cfg, "rate_limit",
+			    json_pack("{s:b}", "enabled", 0));
 	if (extra) {
 		json_error_t e;
 		json_t *x = json_loads(extra, 0, &e);
@@ -68,6 +71,37 @@ static int write_config(th_server *s, const char *extra, char *path,
 	return rc;
 }
 
+/* The three test accounts, and their tokens. */
+static int setup_accounts(th_server *s)
+{
+	static const struct {
+		const char *email, *groups;
+	} acc[] = {{TH_ADMIN, "admin"},
+		   {TH_EDITOR, "editor"},
+		   {TH_VIEWER, "viewer"}};
+	char *toks[3] = {s->tok_admin, s->tok_editor, s->tok_viewer};
+	char out[4096];
+	for (int i = 0; i < 3; i++) {
+		const char *args[] = {"user",	      "add",	 acc[i].email,
+				      "--groups", acc[i].groups, NULL};
+		int st = th_ctl(s, TH_PASSWORD "\n", out, sizeof(out), args);
+		if (st != 0 && !strstr(out, "already exists")) {
+			fprintf(stderr, "harness: slatectl user add %s: %s\n",
+				acc[i].email, out);
+			return -1;
+		}
+		long code = th_login(s, acc[i].email, TH_PASSWORD, toks[i],
+				     sizeof(s->tok_admin), NULL, 0);
+		if (code != 200) {
+			fprintf(stderr, "harness: login %s: HTTP %ld\n",
+				acc[i].email, code);
+			return -1;
+		}
+	}
+	s->token = s->tok_admin;
+	return 0;
+}
+
 int th_start(th_server *s, const char *config_json)
 {
 	memset(s, 0, sizeof(*s));
@@ -80,8 +114,8 @@ int th_start(th_server *s, const char *config_json)
 	snprintf(s->base, sizeof(s->base), "http://127.0.0.1:%d", s->port);
 	snprintf(s->log_path, sizeof(s->log_path), "%s/slated.log", s->dir);
 	snprintf(s->out_path, sizeof(s->out_path), "%s/slated.out", s->dir);
-	char cfg[300];
-	if (write_config(s, config_json, cfg, sizeof(cfg)))
+	char *cfg = s->cfg_path;
+	if (write_config(s, config_json, cfg, sizeof(s->cfg_path)))
 		return -1;
 	s->pid = fork();
 	if (s->pid < 0)
@@ -106,7 +140,10 @@ int th_start(th_server *s, const char *config_json)
 		if (th_req(s, "GET", "/health", NULL, NULL, &r) == 0 &&
 		    r.status == 200) {
 			th_resp_free(&r);
-			return 0;
+			if (setup_accounts(s) == 0)
+				return 0;
+			th_stop(s);
+			return -1;
 		}
 		if (r.status)
 			th_resp_free(&r);
@@ -174,6 +211,13 @@ static size_t on_body(char *p, size_t sz, size_t n, void *ud)
 int th_req(th_server *s, const char *method, const char *path,
 	   const char *body, const char *const *extra_headers, th_resp *r)
 {
+	return th_req_as(s, s->token, method, path, body, extra_headers, r);
+}
+
+int th_req_as(th_server *s, const char *token, const char *method,
+	      const char *path, const char *body,
+	      const char *const *extra_headers, th_resp *r)
+{
 	memset(r, 0, sizeof(*r));
 	CURL *c = curl_easy_init();
 	if (!c)
@@ -185,6 +229,11 @@ int th_req(th_server *s, const char *method, const char *path,
 		hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
 	for (int i = 0; extra_headers && extra_headers[i]; i++)
 		hdrs = curl_slist_append(hdrs, extra_headers[i]);
+	if (token) {
+		char auth[1100];
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+		hdrs = curl_slist_append(hdrs, auth);
+	}
 	hdrs = curl_slist_append(hdrs, "Expect:");
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
@@ -353,6 +402,77 @@ int th_run(char *const argv[], char *out, size_t len)
 	if (len)
 		out[n] = '\0';
 	close(p[0]);
+	int st;
+	waitpid(pid, &st, 0);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+long th_login(th_server *s, const char *email, const char *password,
+	      char *token, size_t len, char *refresh, size_t rlen)
+{
+	json_t *b = json_pack("{s:s, s:s}", "email", email, "password",
+			      password);
+	char *body = json_dumps(b, JSON_COMPACT);
+	json_decref(b);
+	th_resp r;
+	int rc = th_req_as(s, NULL, "POST", "/api/v1/auth/login", body, NULL,
+			   &r);
+	free(body);
+	if (rc)
+		return -1;
+	long status = r.status;
+	const char *t = th_data_str(&r, "access_token");
+	const char *rt = th_data_str(&r, "refresh_token");
+	if (token && len)
+		snprintf(token, len, "%s", status == 200 && t ? t : "");
+	if (refresh && rlen)
+		snprintf(refresh, rlen, "%s", status == 200 && rt ? rt : "");
+	th_resp_free(&r);
+	return status;
+}
+
+int th_ctl(th_server *s, const char *input, char *out, size_t len,
+	   const char *const *args)
+{
+	int in[2], o[2];
+	char *argv[32];
+	int n = 0;
+	argv[n++] = (char *)SLATECTL_PATH;
+	argv[n++] = (char *)"--config";
+	argv[n++] = s->cfg_path;
+	for (int i = 0; args[i] && n < 31; i++)
+		argv[n++] = (char *)args[i];
+	argv[n] = NULL;
+	if (pipe(in) || pipe(o))
+		return -1;
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		dup2(in[0], 0);
+		dup2(o[1], 1);
+		dup2(o[1], 2);
+		close(in[1]);
+		close(o[0]);
+		if (chdir(s->dir))
+			_exit(127);
+		unsetenv("DATABASE_URL");
+		unsetenv("SLATE_DATA_DIR");
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(in[0]);
+	close(o[1]);
+	if (input && write(in[1], input, strlen(input)) < 0) {
+	}
+	close(in[1]);
+	size_t got = 0;
+	ssize_t k;
+	while (len && (k = read(o[0], out + got, len - 1 - got)) > 0)
+		got += (size_t)k;
+	if (len)
+		out[got] = '\0';
+	close(o[0]);
 	int st;
 	waitpid(pid, &st, 0);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;

@@ -19,7 +19,19 @@ typedef struct th_server {
 	char out_path[300]; /* slated's stdout */
 	char base[64];      /* http://127.0.0.1:PORT */
 	PGconn *db;         /* direct connection, opened on first use */
+	char cfg_path[300]; /* the config slated was started with */
+	/* Access tokens of the test accounts (TH_ADMIN, TH_EDITOR, TH_VIEWER),
+	 * logged in by th_start. th_req sends `token` (admin's by default). */
+	char tok_admin[1024], tok_editor[1024], tok_viewer[1024];
+	const char *token;
 } th_server;
+
+/* The accounts th_start makes (with slatectl, the real path) and their
+ * common password, which meets the policy. */
+#define TH_ADMIN "admin@test.local"
+#define TH_EDITOR "editor@test.local"
+#define TH_VIEWER "viewer@test.local"
+#define TH_PASSWORD "Test-Passw0rd!"
 
 typedef struct th_resp {
 	long status;
@@ -28,8 +40,10 @@ typedef struct th_resp {
 	char *headers;
 } th_resp;
 
-/* Start slated with `config_json` (an object merged over the test defaults;
- * NULL for none) and wait until /health answers. 0 or -1 (reason printed). */
+/* Start slated with `config_json` (an object merged over the test defaults,
+ * which turn rate limits off; NULL for none), wait until /health answers,
+ * create the three test accounts (already there is fine: servers sharing a
+ * database) and log them in. 0 or -1 (reason printed). */
 int th_start(th_server *s, const char *config_json);
 /* SIGTERM, wait, remove the temp dir. */
 void th_stop(th_server *s);
@@ -41,6 +55,23 @@ bool th_alive(th_server *s);
 int th_req(th_server *s, const char *method, const char *path,
 	   const char *body, const char *const *extra_headers, th_resp *r);
 void th_resp_free(th_resp *r);
+
+/* th_req with a given bearer token; NULL sends no Authorization header. */
+int th_req_as(th_server *s, const char *token, const char *method,
+	      const char *path, const char *body,
+	      const char *const *extra_headers, th_resp *r);
+
+/* POST /api/v1/auth/login; on 200 the access token is copied into token
+ * (and the refresh token into refresh when not NULL). The HTTP status, or
+ * -1 when no answer came. */
+long th_login(th_server *s, const char *email, const char *password,
+	      char *token, size_t len, char *refresh, size_t rlen);
+
+/* Run slatectl with the server's config in its directory, `input` on
+ * standard input (may be NULL), args NULL-terminated; stdout and stderr
+ * into out. The exit status. */
+int th_ctl(th_server *s, const char *input, char *out, size_t len,
+	   const char *const *args);
 
 /* Value of a response header (case-insensitive), copied into buf. */
 bool th_header(const th_resp *r, const char *name, char *buf, size_t len);

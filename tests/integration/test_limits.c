@@ -220,11 +220,14 @@ static void test_many_concurrent_connections(void)
 	enum { N = 250 };
 	CURLM *m = curl_multi_init();
 	CURL *h[N];
-	char url[128];
+	char url[128], auth[1100];
 	snprintf(url, sizeof(url), "%s/api/v1/shows?limit=5", srv.base);
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", srv.token);
+	struct curl_slist *hdrs = curl_slist_append(NULL, auth);
 	for (int i = 0; i < N; i++) {
 		h[i] = curl_easy_init();
 		curl_easy_setopt(h[i], CURLOPT_URL, url);
+		curl_easy_setopt(h[i], CURLOPT_HTTPHEADER, hdrs);
 		curl_easy_setopt(h[i], CURLOPT_WRITEFUNCTION, discard);
 		curl_easy_setopt(h[i], CURLOPT_TIMEOUT, 60L);
 		curl_multi_add_handle(m, h[i]);
@@ -245,6 +248,7 @@ static void test_many_concurrent_connections(void)
 		curl_easy_cleanup(h[i]);
 	}
 	curl_multi_cleanup(m);
+	curl_slist_free_all(hdrs);
 	CU_ASSERT_EQUAL(ok, N);
 }
 
