@@ -1,0 +1,2 @@
+DROP TABLE IF EXISTS episode_backgrounds;
+DROP TABLE IF EXISTS backgrounds;

@@ -1,0 +1,2 @@
+DROP TABLE IF EXISTS episode_outfits;
+DROP TABLE IF EXISTS outfits;

@@ -1,0 +1,802 @@
+/*
+ * test_outfits.c - the outfits plugin over real HTTP against a real slated
+ * on a throwaway cluster: CRUD and validation of the garment parts, JSON
+ * containment filters, episode links and usage, soft deletes hidden
+ * everywhere, search relevance, and the plugin switched off.
+ */
+#include <CUnit/Basic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+static th_server srv;
+static char show_id[64], ep1[64], ep2[64];
+
+#define NO_ID "00000000-0000-4000-8000-000000000000"
+
+/* POST and copy the new id into out[64]; "" on failure. */
+static const char *create(const char *path, const char *body,
+			  const char *id_key, char *out)
+{
+	th_resp r;
+	out[0] = '\0';
+	if (th_req(&srv, "POST", path, body, NULL, &r))
+		return out;
+	if (r.status == 201 && th_data_str(&r, id_key))
+		snprintf(out, 64, "%s", th_data_str(&r, id_key));
+	else
+		fprintf(stderr, "create %s failed: %ld %s\n", path, r.status,
+			r.body);
+	th_resp_free(&r);
+	return out;
+}
+
+static const char *outfit(const char *body, char *out)
+{
+	return create("/api/v1/outfits", body, "outfit_id", out);
+}
+
+static long status_of(const char *method, const char *path, const char *body)
+{
+	th_resp r;
+	if (th_req(&srv, method, path, body, NULL, &r))
+		return -1;
+	long st = r.status;
+	th_resp_free(&r);
+	return st;
+}
+
+/* Everything a request of this plugin could change: the core's tables,
+ * audit_log, and every row of ours, deleted or not. */
+static long fingerprint(void)
+{
+	return th_fingerprint(&srv) +
+	       th_sql_long(&srv,
+			   "SELECT coalesce((SELECT sum(hashtext(o::text)) "
+			   "FROM outfits o), 0) + coalesce((SELECT "
+			   "sum(hashtext(l::text)) FROM episode_outfits l), "
+			   "0)");
+}
+
+/* The `key` member of every item of data (an array), joined by ",". For
+ * links and search hits the item's `sub` object is looked into first. */
+static void names(const th_resp *r, const char *sub, const char *key, char *out,
+		  size_t len)
+{
+	json_t *data = json_object_get(r->json, "data"), *it;
+	size_t i, n = 0;
+	out[0] = '\0';
+	json_array_foreach(data, i, it)
+	{
+		json_t *o = sub ? json_object_get(it, sub) : it;
+		const char *v = json_string_value(json_object_get(o, key));
+		n += (size_t)snprintf(out + n, n < len ? len - n : 0, "%s%s",
+				      i ? "," : "", v ? v : "(null)");
+	}
+}
+
+/* GET path and compare the names it lists. */
+static void expect_names(const char *path, const char *sub, const char *key,
+			 const char *want)
+{
+	th_resp r;
+	char got[1024];
+	CU_ASSERT_FATAL(th_req(&srv, "GET", path, NULL, NULL, &r) == 0);
+	if (r.status != 200)
+		fprintf(stderr, "\nGET %s: %ld %s\n", path, r.status, r.body);
+	CU_ASSERT_EQUAL(r.status, 200);
+	names(&r, sub, key, got, sizeof(got));
+	if (strcmp(got, want))
+		fprintf(stderr, "\nGET %s: got [%s], want [%s]\n", path, got,
+			want);
+	CU_ASSERT_STRING_EQUAL(got, want);
+	th_resp_free(&r);
+}
+
+static int suite_init(void)
+{
+	if (th_start(&srv, "{\"plugins\": {\"outfits\": {\"enabled\": true}}}"))
+		return -1;
+	char body[300];
+	if (!*create("/api/v1/shows", "{\"name\":\"Wardrobe Show\"}", "show_id",
+		     show_id))
+		return -1;
+	snprintf(
+	    body, sizeof(body),
+	    "{\"show_id\":\"%s\",\"title\":\"Pilot\",\"episode_number\":1}",
+	    show_id);
+	create("/api/v1/episodes", body, "episode_id", ep1);
+	snprintf(body, sizeof(body),
+		 "{\"show_id\":\"%s\",\"title\":\"Second\",\"episode_number\":"
+		 "2}",
+		 show_id);
+	create("/api/v1/episodes", body, "episode_id", ep2);
+	return *ep1 && *ep2 ? 0 : -1;
+}
+
+static int suite_clean(void)
+{
+	th_stop(&srv);
+	return 0;
+}
+
+/* ---- CRUD --------------------------------------------------------------- */
+
+static void test_crud(void)
+{
+	char id[64], path[200], sql[300];
+	outfit("{\"outfit_name\":\"Gala look\",\"outfit_type\":\"evening\","
+	       "\"dress\":{\"designer\":\"Vera\",\"color\":\"emerald\"},"
+	       "\"shoes\":{\"color\":\"gold\",\"heel_cm\":9},"
+	       "\"accessories\":{\"earrings\":\"pearl\"},"
+	       "\"tags\":[\"gala\",\"green\"],\"season\":\"winter\","
+	       "\"occasion\":\"gala\",\"category\":\"formal\"}",
+	       id);
+	CU_ASSERT_FATAL(id[0]);
+	snprintf(path, sizeof(path), "/api/v1/outfits/%s", id);
+	th_resp r;
+	CU_ASSERT_FATAL(th_req(&srv, "GET", path, NULL, NULL, &r) == 0);
+	CU_ASSERT_EQUAL(r.status, 200);
+	json_t *d = json_object_get(r.json, "data");
+	CU_ASSERT_STRING_EQUAL(th_data_str(&r, "outfit_name"), "Gala look");
+	CU_ASSERT_STRING_EQUAL(th_data_str(&r, "approval_status"), "approved");
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(
+			    json_object_get(d, "shoes"), "heel_cm")),
+			9);
+	CU_ASSERT(json_is_null(json_object_get(d, "top")));
+	CU_ASSERT(json_object_get(d, "deleted_at") == NULL);
+	th_resp_free(&r);
+
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FROM audit_log WHERE entity_type = 'outfit' "
+		 "AND entity_id = '%s'",
+		 id);
+	CU_ASSERT_EQUAL(th_sql_long(&srv, sql), 1);
+	CU_ASSERT_FATAL(th_req(&srv, "PATCH", path,
+			       "{\"shoes\":{\"color\":\"silver\"},\"season\":"
+			       "\"fall\",\"occasion\":\"gala\"}",
+			       NULL, &r) == 0);
+	CU_ASSERT_EQUAL(r.status, 200);
+	d = json_object_get(r.json, "data");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(
+				   json_object_get(d, "shoes"), "color")),
+			       "silver");
+	CU_ASSERT_STRING_EQUAL(th_data_str(&r, "outfit_name"), "Gala look");
+	th_resp_free(&r);
+	/* occasion did not change: one audit row per changed field */
+	CU_ASSERT_EQUAL(th_sql_long(&srv, sql), 3);
+
+	CU_ASSERT_EQUAL(status_of("DELETE", path, NULL), 200);
+	CU_ASSERT_EQUAL(status_of("GET", path, NULL), 404);
+	CU_ASSERT_EQUAL(status_of("PATCH", path, "{\"outfit_name\":\"x\"}"),
+			404);
+	CU_ASSERT_EQUAL(status_of("DELETE", path, NULL), 404);
+	CU_ASSERT_EQUAL(th_sql_long(&srv, sql), 4);
+
+	/* an outfit with nothing but defaults is allowed: every column is
+	 * optional in the seed */
+	CU_ASSERT(*outfit("{}", id));
+}
+
+static void test_bad_inputs_change_nothing(void)
+{
+	char live[64], lpath[200], epath[200], upath[300];
+	outfit("{\"outfit_name\":\"Bad input target\"}", live);
+	CU_ASSERT_FATAL(live[0]);
+	snprintf(lpath, sizeof(lpath), "/api/v1/outfits/%s", live);
+	snprintf(epath, sizeof(epath), "/api/v1/episodes/%s/outfits", ep1);
+	snprintf(upath, sizeof(upath), "%s/%s?usage_context=other", epath,
+		 live);
+	char link_body[200], long_ctx[400], other[64], opath[300];
+	snprintf(link_body, sizeof(link_body),
+		 "{\"outfit_id\":\"%s\",\"usage_context\":\"bad-input\"}",
+		 live);
+	CU_ASSERT_EQUAL(status_of("POST", epath, link_body), 201);
+	snprintf(long_ctx, sizeof(long_ctx),
+		 "{\"outfit_id\":\"%s\",\"usage_context\":\"%0256d\"}", live,
+		 0);
+	/* live but never linked to ep1 */
+	outfit("{\"outfit_name\":\"Never linked\"}", other);
+	CU_ASSERT_FATAL(other[0]);
+	snprintf(opath, sizeof(opath), "%s/%s", epath, other);
+	char qpath[300];
+	snprintf(qpath, sizeof(qpath), "%s/%s?bogus=1", epath, live);
+
+	struct {
+		const char *method, *path, *body;
+		long status;
+		const char *code, *field;
+	} cases[] = {
+	    /* the parts must be objects */
+	    {"POST", "/api/v1/outfits", "{\"shoes\":\"red\"}", 400,
+	     "VALIDATION_ERROR", "shoes"},
+	    {"POST", "/api/v1/outfits", "{\"top\":[{\"color\":\"red\"}]}", 400,
+	     "VALIDATION_ERROR", "top"},
+	    {"POST", "/api/v1/outfits", "{\"purse\":42}", 400,
+	     "VALIDATION_ERROR", "purse"},
+	    {"PATCH", lpath, "{\"bottom\":true}", 400, "VALIDATION_ERROR",
+	     "bottom"},
+	    {"PATCH", lpath, "{\"accessories\":\"pearls\"}", 400,
+	     "VALIDATION_ERROR", "accessories"},
+	    {"PATCH", lpath, "{\"dress\":[]}", 400, "VALIDATION_ERROR",
+	     "dress"},
+	    /* enums, lengths, types, read-only and unknown fields */
+	    {"POST", "/api/v1/outfits", "{\"season\":\"autumn\"}", 400,
+	     "VALIDATION_ERROR", "season"},
+	    {"POST", "/api/v1/outfits", "{\"approval_status\":\"ok\"}", 400,
+	     "VALIDATION_ERROR", "approval_status"},
+	    {"PATCH", lpath, "{\"approval_status\":null}", 400,
+	     "VALIDATION_ERROR", "approval_status"},
+	    {"POST", "/api/v1/outfits",
+	     "{\"outfit_type\":\"0123456789"
+	     "0123456789012345678901234567890"
+	     "12345678901234567890\"}",
+	     400, "VALIDATION_ERROR", "outfit_type"},
+	    {"POST", "/api/v1/outfits", "{\"tags\":\"red\"}", 400,
+	     "VALIDATION_ERROR", "tags"},
+	    {"POST", "/api/v1/outfits", "{\"outfit_id\":\"" NO_ID "\"}", 400,
+	     "VALIDATION_ERROR", "outfit_id"},
+	    {"POST", "/api/v1/outfits",
+	     "{\"created_at\":\"2020-01-01T00:00:00Z\"}", 400,
+	     "VALIDATION_ERROR", "created_at"},
+	    {"POST", "/api/v1/outfits", "{\"hat\":{}}", 400, "VALIDATION_ERROR",
+	     "hat"},
+	    {"POST", "/api/v1/outfits", "{\"shoes\":{\"a\":1},}", 400,
+	     "INVALID_JSON", ""},
+	    {"POST", "/api/v1/outfits", "[]", 400, "VALIDATION_ERROR", ""},
+	    {"PATCH", lpath, "{}", 400, "VALIDATION_ERROR", ""},
+	    {"PATCH", "/api/v1/outfits/not-a-uuid", "{\"season\":\"fall\"}",
+	     400, "VALIDATION_ERROR", "outfitId"},
+	    {"PATCH", "/api/v1/outfits/" NO_ID, "{\"season\":\"fall\"}", 404,
+	     "NOT_FOUND", "outfitId"},
+	    {"DELETE", "/api/v1/outfits/" NO_ID, NULL, 404, "NOT_FOUND",
+	     "outfitId"},
+	    /* list filters */
+	    {"GET", "/api/v1/outfits?season=autumn", NULL, 400,
+	     "VALIDATION_ERROR", "season"},
+	    {"GET", "/api/v1/outfits?shoes.Color=red", NULL, 400,
+	     "VALIDATION_ERROR", "shoes.Color"},
+	    {"GET", "/api/v1/outfits?hat.color=red", NULL, 400,
+	     "VALIDATION_ERROR", "hat.color"},
+	    {"GET", "/api/v1/outfits?pattern_description=x", NULL, 400,
+	     "VALIDATION_ERROR", "pattern_description"},
+	    {"GET", "/api/v1/outfits?sort=shoes", NULL, 400, "VALIDATION_ERROR",
+	     "sort"},
+	    {"GET", "/api/v1/outfits?limit=0", NULL, 400, "VALIDATION_ERROR",
+	     "limit"},
+	    /* links */
+	    {"POST", epath, "{}", 400, "VALIDATION_ERROR", "outfit_id"},
+	    {"POST", epath, "{\"outfit_id\":\"nope\"}", 400, "VALIDATION_ERROR",
+	     "outfit_id"},
+	    {"POST", epath, "{\"outfit_id\":\"" NO_ID "\"}", 422,
+	     "UNPROCESSABLE_ENTITY", "outfit_id"},
+	    {"POST", epath, link_body, 409, "CONFLICT", "outfit_id"},
+	    {"POST", epath, long_ctx, 400, "VALIDATION_ERROR", "usage_context"},
+	    {"POST", epath,
+	     "{\"outfit_id\":\"" NO_ID "\",\"episode_id\":"
+	     "\"" NO_ID "\"}",
+	     400, "VALIDATION_ERROR", "episode_id"},
+	    {"POST", "/api/v1/episodes/" NO_ID "/outfits", link_body, 404,
+	     "NOT_FOUND", "episodeId"},
+	    {"GET", "/api/v1/episodes/" NO_ID "/outfits", NULL, 404,
+	     "NOT_FOUND", "episodeId"},
+	    {"DELETE", "/api/v1/episodes/" NO_ID "/outfits/" NO_ID, NULL, 404,
+	     "NOT_FOUND", "episodeId"},
+	    {"DELETE", "/api/v1/outfits/x/usage", NULL, 405,
+	     "METHOD_NOT_ALLOWED", ""},
+	    {"GET", "/api/v1/outfits/" NO_ID "/usage", NULL, 404, "NOT_FOUND",
+	     "outfitId"},
+	    {"GET", "/api/v1/outfits/nope/usage", NULL, 400, "VALIDATION_ERROR",
+	     "outfitId"},
+	    /* unlinking what is not linked */
+	    {"DELETE", "/api/v1/episodes/" NO_ID "/outfits/nope", NULL, 404,
+	     "NOT_FOUND", "episodeId"},
+	    {"DELETE", opath, NULL, 404, "NOT_FOUND", "outfitId"},
+	    {"DELETE", upath, NULL, 404, "NOT_FOUND", "outfitId"},
+	    {"DELETE", qpath, NULL, 400, "VALIDATION_ERROR", "bogus"},
+	    {"GET", "/api/v1/search/outfits?q=x&season=monsoon", NULL, 400,
+	     "VALIDATION_ERROR", "season"},
+	    {"GET", "/api/v1/search/outfits", NULL, 400, "VALIDATION_ERROR",
+	     "q"},
+	};
+	long before = fingerprint();
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		th_resp r;
+		CU_ASSERT_FATAL(th_req(&srv, cases[i].method, cases[i].path,
+				       cases[i].body, NULL, &r) == 0);
+		if (r.status != cases[i].status ||
+		    strcmp(th_err_code(&r), cases[i].code) ||
+		    strcmp(th_err_field(&r), cases[i].field))
+			fprintf(stderr, "\ncase %zu %s %s: %ld %s\n", i,
+				cases[i].method, cases[i].path, r.status,
+				r.body);
+		CU_ASSERT_EQUAL(r.status, cases[i].status);
+		CU_ASSERT_STRING_EQUAL(th_err_code(&r), cases[i].code);
+		CU_ASSERT_STRING_EQUAL(th_err_field(&r), cases[i].field);
+		th_resp_free(&r);
+	}
+	CU_ASSERT_EQUAL(fingerprint(), before);
+
+	/* a bad enum names the allowed values */
+	th_resp r;
+	CU_ASSERT_FATAL(th_req(&srv, "POST", "/api/v1/outfits",
+			       "{\"season\":\"autumn\"}", NULL, &r) == 0);
+	const char *msg = json_string_value(json_object_get(
+	    json_array_get(json_object_get(r.json, "errors"), 0), "message"));
+	CU_ASSERT(msg && strstr(msg, "spring, summer, fall, winter, all"));
+	th_resp_free(&r);
+}
+
+/* ---- filters ------------------------------------------------------------ */
+
+static void test_containment_filters(void)
+{
+	char id[64];
+	const char *corpus[] = {
+	    "{\"outfit_name\":\"F1\",\"category\":\"ftest\",\"shoes\":"
+	    "{\"color\":\"red\",\"brand\":\"Nike\"},\"season\":\"summer\","
+	    "\"tags\":[\"casual\",\"street\"],\"occasion\":\"brunch\"}",
+	    "{\"outfit_name\":\"F2\",\"category\":\"ftest\",\"shoes\":"
+	    "{\"color\":\"red\",\"brand\":\"Gucci\",\"size\":38},"
+	    "\"season\":\"winter\",\"tags\":[\"casual\"],\"occasion\":"
+	    "\"gala\"}",
+	    "{\"outfit_name\":\"F3\",\"category\":\"ftest\",\"shoes\":"
+	    "{\"color\":\"black\",\"brand\":\"Nike\"},\"top\":{\"color\":"
+	    "\"red\"},\"season\":\"fall\",\"tags\":[\"street\"]}",
+	    "{\"outfit_name\":\"F4\",\"category\":\"ftest\",\"purse\":"
+	    "{\"style\":\"clutch\",\"color\":\"red\"},\"dress\":{\"length\":"
+	    "\"midi\"},\"accessories\":{\"belt\":\"gold\"},\"bottom\":"
+	    "{\"fit\":\"wide\"},\"approval_status\":\"draft\"}",
+	};
+	for (size_t i = 0; i < 4; i++)
+		CU_ASSERT(*outfit(corpus[i], id));
+	struct {
+		const char *query, *want;
+	} cases[] = {
+	    {"", "F1,F2,F3,F4"},
+	    {"&shoes.color=red", "F1,F2"},
+	    {"&shoes.color=red&shoes.brand=Nike", "F1"},
+	    {"&shoes.brand=Nike", "F1,F3"},
+	    {"&shoes.color=Red", ""}, /* exact, case included */
+	    {"&top.color=red", "F3"},
+	    {"&purse.color=red&purse.style=clutch", "F4"},
+	    {"&dress.length=midi&accessories.belt=gold&bottom.fit=wide", "F4"},
+	    {"&shoes.color=green", ""},
+	    {"&season=fall,winter", "F2,F3"},
+	    {"&season=summer&shoes.color=red", "F1"},
+	    {"&occasion=gala", "F2"},
+	    {"&tags=casual", "F1,F2"},
+	    {"&tags=casual,street", "F1"},
+	    {"&approval_status=draft", "F4"},
+	    {"&occasion=nothing", ""},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char path[300];
+		snprintf(path, sizeof(path),
+			 "/api/v1/outfits?category=ftest&sort=outfit_name%s",
+			 cases[i].query);
+		expect_names(path, NULL, "outfit_name", cases[i].want);
+	}
+	/* metadata.total counts the filtered rows, not the page */
+	th_resp r;
+	CU_ASSERT_FATAL(th_req(&srv, "GET",
+			       "/api/v1/outfits?category=ftest&shoes.color=red&"
+			       "limit=1",
+			       NULL, NULL, &r) == 0);
+	CU_ASSERT_EQUAL(json_array_size(json_object_get(r.json, "data")), 1);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(
+			    json_object_get(r.json, "metadata"), "total")),
+			2);
+	th_resp_free(&r);
+}
+
+/* ---- links -------------------------------------------------------------- */
+
+static void test_links(void)
+{
+	char a[64], b[64], epath[200], upath[300], body[300], sql[400];
+	outfit("{\"outfit_name\":\"Link A\"}", a);
+	outfit("{\"outfit_name\":\"Link B\"}", b);
+	CU_ASSERT_FATAL(*a && *b);
+	snprintf(epath, sizeof(epath), "/api/v1/episodes/%s/outfits", ep2);
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FROM audit_log WHERE entity_type = "
+		 "'episode' AND entity_id = '%s' AND field_name = 'outfit'",
+		 ep2);
+	long audits = th_sql_long(&srv, sql);
+
+	th_resp r;
+	snprintf(body, sizeof(body),
+		 "{\"outfit_id\":\"%s\",\"usage_context\":\"opening look\","
+		 "\"notes\":\"steam the hem\"}",
+		 a);
+	CU_ASSERT_FATAL(th_req(&srv, "POST", epath, body, NULL, &r) == 0);
+	CU_ASSERT_EQUAL(r.status, 201);
+	CU_ASSERT_STRING_EQUAL(th_data_str(&r, "usage_context"),
+			       "opening look");
+	CU_ASSERT_STRING_EQUAL(th_data_str(&r, "episode_id"), ep2);
+	CU_ASSERT(th_data_str(&r, "episode_outfit_id") != NULL);
+	th_resp_free(&r);
+	/* the same outfit in another context, and without one */
+	snprintf(body, sizeof(body),
+		 "{\"outfit_id\":\"%s\",\"usage_context\":\"finale\"}", a);
+	CU_ASSERT_EQUAL(status_of("POST", epath, body), 201);
+	snprintf(body, sizeof(body), "{\"outfit_id\":\"%s\"}", b);
+	CU_ASSERT_EQUAL(status_of("POST", epath, body), 201);
+	/* duplicates: same outfit and context, a null context included */
+	CU_ASSERT_EQUAL(status_of("POST", epath, body), 409);
+	snprintf(body, sizeof(body),
+		 "{\"outfit_id\":\"%s\",\"usage_context\":\"finale\","
+		 "\"notes\":\"other notes\"}",
+		 a);
+	CU_ASSERT_EQUAL(status_of("POST", epath, body), 409);
+	CU_ASSERT_EQUAL(th_sql_long(&srv, sql), audits + 3);
+
+	/* the episode's outfits, with the link fields and the outfit */
+	expect_names(epath, "outfit", "outfit_name", "Link A,Link A,Link B");
+	expect_names(epath, NULL, "usage_context",
+		     "opening look,finale,(null)");
+	CU_ASSERT_FATAL(th_req(&srv, "GET", epath, NULL, NULL, &r) == 0);
+	json_t *first = json_array_get(json_object_get(r.json, "data"), 0);
+	CU_ASSERT_STRING_EQUAL(
+	    json_string_value(json_object_get(first, "notes")),
+	    "steam the hem");
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(
+			    json_object_get(r.json, "metadata"), "total")),
+			3);
+	th_resp_free(&r);
+	char page[300];
+	snprintf(page, sizeof(page), "%s?limit=1&offset=2", epath);
+	expect_names(page, "outfit", "outfit_name", "Link B");
+
+	/* usage: the episodes using an outfit */
+	snprintf(body, sizeof(body), "{\"outfit_id\":\"%s\"}", a);
+	snprintf(page, sizeof(page), "/api/v1/episodes/%s/outfits", ep1);
+	CU_ASSERT_EQUAL(status_of("POST", page, body), 201);
+	snprintf(upath, sizeof(upath), "/api/v1/outfits/%s/usage", a);
+	expect_names(upath, "episode", "title", "Second,Second,Pilot");
+	snprintf(upath, sizeof(upath), "/api/v1/outfits/%s/usage", b);
+	expect_names(upath, "episode", "title", "Second");
+
+	/* unlink one context, then the rest, then nothing is left */
+	snprintf(upath, sizeof(upath), "%s/%s?usage_context=finale", epath, a);
+	CU_ASSERT_FATAL(th_req(&srv, "DELETE", upath, NULL, NULL, &r) == 0);
+	CU_ASSERT_EQUAL(r.status, 200);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(
+			    json_object_get(r.json, "data"), "removed")),
+			1);
+	th_resp_free(&r);
+	CU_ASSERT_EQUAL(status_of("DELETE", upath, NULL), 404);
+	expect_names(epath, NULL, "usage_context", "opening look,(null)");
+	snprintf(upath, sizeof(upath), "%s/%s", epath, a);
+	CU_ASSERT_EQUAL(status_of("DELETE", upath, NULL), 200);
+	CU_ASSERT_EQUAL(status_of("DELETE", upath, NULL), 404);
+	expect_names(epath, "outfit", "outfit_name", "Link B");
+	CU_ASSERT_EQUAL(th_sql_long(&srv, sql), audits + 5);
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FROM audit_log WHERE entity_id = '%s' AND "
+		 "action = 'unlink' AND old_value = '%s'",
+		 ep2, a);
+	CU_ASSERT_EQUAL(th_sql_long(&srv, sql), 2);
+}
+
+/* ---- soft deletes ------------------------------------------------------- */
+
+static void test_soft_deletes_hidden(void)
+{
+	char keep[64], gone[64], ep[64], body[300], path[300];
+	outfit("{\"outfit_name\":\"Hidden keep\",\"occasion\":\"hiddentest\","
+	       "\"pattern_description\":\"zebra stripes\"}",
+	       keep);
+	outfit("{\"outfit_name\":\"Hidden gone\",\"occasion\":\"hiddentest\","
+	       "\"pattern_description\":\"zebra print\"}",
+	       gone);
+	snprintf(body, sizeof(body),
+		 "{\"show_id\":\"%s\",\"title\":\"Doomed\",\"episode_number\":"
+		 "3}",
+		 show_id);
+	create("/api/v1/episodes", body, "episode_id", ep);
+	CU_ASSERT_FATAL(*keep && *gone && *ep);
+	const char *eps[] = {ep1, ep};
+	for (int i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "/api/v1/episodes/%s/outfits",
+			 eps[i]);
+		snprintf(body, sizeof(body), "{\"outfit_id\":\"%s\"}", keep);
+		CU_ASSERT_EQUAL(status_of("POST", path, body), 201);
+		snprintf(body, sizeof(body), "{\"outfit_id\":\"%s\"}", gone);
+		CU_ASSERT_EQUAL(status_of("POST", path, body), 201);
+	}
+	snprintf(path, sizeof(path), "/api/v1/outfits/%s", gone);
+	CU_ASSERT_EQUAL(status_of("DELETE", path, NULL), 200);
+	snprintf(path, sizeof(path), "/api/v1/episodes/%s", ep);
+	CU_ASSERT_EQUAL(status_of("DELETE", path, NULL), 200);
+
+	/* the deleted outfit is gone from lists, links, usage and search */
+	expect_names("/api/v1/outfits?occasion=hiddentest", NULL, "outfit_name",
+		     "Hidden keep");
+	expect_names("/api/v1/search/outfits?q=zebra", "outfit", "outfit_name",
+		     "Hidden keep");
+	snprintf(path, sizeof(path), "/api/v1/episodes/%s/outfits?limit=100",
+		 ep1);
+	th_resp r;
+	char got[1024];
+	CU_ASSERT_FATAL(th_req(&srv, "GET", path, NULL, NULL, &r) == 0);
+	names(&r, "outfit", "outfit_name", got, sizeof(got));
+	CU_ASSERT(strstr(got, "Hidden keep") != NULL);
+	CU_ASSERT(strstr(got, "Hidden gone") == NULL);
+	CU_ASSERT_EQUAL((long)json_array_size(json_object_get(r.json, "data")),
+			json_integer_value(json_object_get(
+			    json_object_get(r.json, "metadata"), "total")));
+	th_resp_free(&r);
+	snprintf(path, sizeof(path), "/api/v1/outfits/%s/usage", gone);
+	CU_ASSERT_EQUAL(status_of("GET", path, NULL), 404);
+	/* the deleted episode is gone from the usage of the live outfit */
+	snprintf(path, sizeof(path), "/api/v1/outfits/%s/usage", keep);
+	expect_names(path, "episode", "title", "Pilot");
+	snprintf(path, sizeof(path), "/api/v1/episodes/%s/outfits", ep);
+	CU_ASSERT_EQUAL(status_of("GET", path, NULL), 404);
+	/* and neither can be linked again */
+	snprintf(body, sizeof(body), "{\"outfit_id\":\"%s\"}", keep);
+	CU_ASSERT_EQUAL(status_of("POST", path, body), 404);
+	snprintf(path, sizeof(path), "/api/v1/episodes/%s/outfits", ep2);
+	snprintf(body, sizeof(body), "{\"outfit_id\":\"%s\"}", gone);
+	th_resp e;
+	CU_ASSERT_FATAL(th_req(&srv, "POST", path, body, NULL, &e) == 0);
+	CU_ASSERT_EQUAL(e.status, 422);
+	CU_ASSERT_STRING_EQUAL(th_err_field(&e), "outfit_id");
+	th_resp_free(&e);
+	/* the link rows themselves are kept: a delete is soft */
+	char sql[200];
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FROM episode_outfits WHERE outfit_id = '%s'",
+		 gone);
+	CU_ASSERT_EQUAL(th_sql_long(&srv, sql), 2);
+}
+
+/* ---- search ------------------------------------------------------------- */
+
+static void test_search(void)
+{
+	char id[64];
+	const char *corpus[] = {
+	    "{\"outfit_name\":\"Velvet evening\",\"occasion\":\"gala\","
+	    "\"dress\":{\"fabric\":\"velvet\",\"color\":\"burgundy\"},"
+	    "\"pattern_description\":\"crushed velvet with a velvet "
+	    "bow\",\"season\":\"winter\",\"tags\":[\"searchcorpus\","
+	    "\"formal\"]}",
+	    "{\"outfit_name\":\"Denim day\",\"top\":{\"item\":\"chambray "
+	    "shirt\"},\"bottom\":{\"item\":\"jeans\",\"fabric\":"
+	    "\"denim\"},\"season\":\"spring\",\"tags\":[\"searchcorpus\","
+	    "\"casual\"]}",
+	    "{\"outfit_name\":\"Red carpet\",\"shoes\":{\"brand\":"
+	    "\"Louboutin\",\"color\":\"red\"},\"dress\":{\"fabric\":"
+	    "\"silk\"},\"occasion\":\"premiere\",\"season\":\"winter\","
+	    "\"tags\":[\"searchcorpus\",\"formal\"]}",
+	    "{\"outfit_name\":\"Beach brunch\",\"pattern_description\":"
+	    "\"linen stripes, a hint of velvet trim\",\"season\":"
+	    "\"summer\",\"tags\":[\"searchcorpus\",\"casual\"]}",
+	    "{\"outfit_name\":\"Silk pajama party\",\"top\":{\"fabric\":"
+	    "\"silk\"},\"bottom\":{\"fabric\":\"silk\"},"
+	    "\"pattern_description\":\"silk on silk\",\"tags\":["
+	    "\"searchcorpus\",\"casual\"]}",
+	};
+	for (size_t i = 0; i < 5; i++)
+		CU_ASSERT(*outfit(corpus[i], id));
+	struct {
+		const char *q, *first;
+		long total;
+	} cases[] = {
+	    {"velvet", "Velvet evening", 2},
+	    {"silk", "Silk pajama party", 2},
+	    {"louboutin", "Red carpet", 1}, /* inside the shoes part */
+	    {"jeans%20chambray", "Denim day", 1},
+	    {"velvet%20-stripes", "Velvet evening", 1},
+	    {"%22velvet%20bow%22", "Velvet evening", 1},
+	    {"premiere", "Red carpet", 1},
+	    {"tuxedo", NULL, 0},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char path[300];
+		snprintf(path, sizeof(path),
+			 "/api/v1/search/outfits?q=%s&tags=searchcorpus",
+			 cases[i].q);
+		th_resp r;
+		CU_ASSERT_FATAL(th_req(&srv, "GET", path, NULL, NULL, &r) == 0);
+		CU_ASSERT_EQUAL(r.status, 200);
+		json_t *data = json_object_get(r.json, "data");
+		long total = json_integer_value(json_object_get(
+		    json_object_get(r.json, "metadata"), "total"));
+		if (total != cases[i].total)
+			fprintf(stderr, "\nsearch %s: %ld hits\n", cases[i].q,
+				total);
+		CU_ASSERT_EQUAL(total, cases[i].total);
+		if (cases[i].first) {
+			json_t *hit = json_array_get(data, 0);
+			const char *name = json_string_value(json_object_get(
+			    json_object_get(hit, "outfit"), "outfit_name"));
+			if (!name || strcmp(name, cases[i].first))
+				fprintf(stderr, "\nsearch %s: first %s\n",
+					cases[i].q, name ? name : "(none)");
+			CU_ASSERT(name && !strcmp(name, cases[i].first));
+			const char *snip =
+			    json_string_value(json_object_get(hit, "snippet"));
+			CU_ASSERT(snip && strstr(snip, "<b>"));
+			CU_ASSERT(json_is_number(json_object_get(hit, "rank")));
+			/* ranked: never ascending */
+			for (size_t k = 1; k < json_array_size(data); k++)
+				CU_ASSERT(
+				    json_number_value(json_object_get(
+					json_array_get(data, k - 1), "rank")) >=
+				    json_number_value(json_object_get(
+					json_array_get(data, k), "rank")));
+		}
+		th_resp_free(&r);
+	}
+	/* filters narrow a search: season, tags, a part by containment */
+	expect_names("/api/v1/search/outfits?q=silk&tags=searchcorpus&season="
+		     "winter",
+		     "outfit", "outfit_name", "Red carpet");
+	expect_names("/api/v1/search/outfits?q=velvet%20OR%20silk&tags="
+		     "searchcorpus,formal",
+		     "outfit", "outfit_name", "Velvet evening,Red carpet");
+	expect_names("/api/v1/search/outfits?q=silk&tags=searchcorpus&shoes."
+		     "color=red",
+		     "outfit", "outfit_name", "Red carpet");
+	/* pages */
+	th_resp r;
+	CU_ASSERT_FATAL(th_req(&srv, "GET",
+			       "/api/v1/search/outfits?q=velvet%20OR%20silk&"
+			       "tags=searchcorpus&limit=2&offset=2",
+			       NULL, NULL, &r) == 0);
+	CU_ASSERT_EQUAL(json_array_size(json_object_get(r.json, "data")), 2);
+	json_t *meta = json_object_get(r.json, "metadata");
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(meta, "total")), 4);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(meta, "offset")), 2);
+	th_resp_free(&r);
+}
+
+/* The search is served by idx_outfits_fts: with enough rows the planner
+ * picks it, and its scan counter moves. If the engine's document and the
+ * index's expression ever differ, this fails. */
+static void test_search_uses_index(void)
+{
+	CU_ASSERT_FATAL(
+	    th_sql(&srv, "INSERT INTO outfits (outfit_name, category) SELECT "
+			 "'filler ' || g, 'filler' FROM generate_series(1, "
+			 "20000) g; ANALYZE outfits") == 0);
+	const char *scans = "SELECT coalesce(sum(idx_scan), 0) FROM "
+			    "pg_stat_user_indexes WHERE indexrelname = "
+			    "'idx_outfits_fts'";
+	long before = th_sql_long(&srv, scans);
+	expect_names("/api/v1/search/outfits?q=louboutin", "outfit",
+		     "outfit_name", "Red carpet");
+	/* A backend publishes its counters when it goes idle at least a
+	 * second after it last did: keep the pool's connections busy. */
+	long after = before;
+	for (int i = 0; i < 100 && after == before; i++) {
+		usleep(200000);
+		CU_ASSERT_EQUAL(status_of("GET", "/health", NULL), 200);
+		after = th_sql_long(&srv, scans);
+	}
+	CU_ASSERT(after > before);
+	CU_ASSERT_EQUAL(th_sql(&srv, "DELETE FROM outfits WHERE category = "
+				     "'filler'"),
+			0);
+}
+
+/* ---- the plugin switched off --------------------------------------------- */
+
+static void test_disabled(void)
+{
+	char id[64], body[200], cfg[600], path[300];
+	outfit("{\"outfit_name\":\"Survives the switch-off\"}", id);
+	CU_ASSERT_FATAL(*id);
+	snprintf(body, sizeof(body), "{\"outfit_id\":\"%s\"}", id);
+	snprintf(path, sizeof(path), "/api/v1/episodes/%s/outfits", ep2);
+	CU_ASSERT_EQUAL(status_of("POST", path, body), 201);
+	char doomed[64], ebody[300];
+	snprintf(ebody, sizeof(ebody),
+		 "{\"show_id\":\"%s\",\"title\":\"Off-air\",\"episode_number\":"
+		 "4}",
+		 show_id);
+	create("/api/v1/episodes", ebody, "episode_id", doomed);
+	CU_ASSERT_FATAL(*doomed);
+	snprintf(path, sizeof(path), "/api/v1/episodes/%s/outfits", doomed);
+	CU_ASSERT_EQUAL(status_of("POST", path, body), 201);
+	const char *state =
+	    "SELECT (SELECT sum(hashtext(o::text)) FROM outfits o) + "
+	    "(SELECT sum(hashtext(l::text)) FROM episode_outfits l) + "
+	    "(SELECT sum(hashtext(m::text)) FROM slate_schema_migrations m "
+	    "WHERE component = 'outfits')";
+	long before = th_sql_long(&srv, state);
+
+	/* a second slated on the same database, outfits off, another
+	 * plugin on */
+	snprintf(cfg, sizeof(cfg),
+		 "{\"database_url\": \"host=%s dbname=slate user=slate\", "
+		 "\"plugins\": {\"outfits\": {\"enabled\": false}, "
+		 "\"backgrounds\": {\"enabled\": true}}}",
+		 th_cluster_dir(&srv));
+	th_server off;
+	CU_ASSERT_FATAL(th_start(&off, cfg) == 0);
+	char item[100], eitem[100], link[200];
+	snprintf(item, sizeof(item), "/api/v1/outfits/%s", id);
+	snprintf(eitem, sizeof(eitem), "/api/v1/episodes/%s/outfits", ep2);
+	snprintf(link, sizeof(link), "%s/%s", eitem, id);
+	char usage[150];
+	snprintf(usage, sizeof(usage), "%s/usage", item);
+	const char *gone[][3] = {
+	    {"GET", "/api/v1/outfits", NULL},
+	    {"POST", "/api/v1/outfits", "{}"},
+	    {"GET", item, NULL},
+	    {"PATCH", item, "{\"season\":\"fall\"}"},
+	    {"DELETE", item, NULL},
+	    {"GET", usage, NULL},
+	    {"GET", "/api/v1/search/outfits?q=x", NULL},
+	    {"GET", eitem, NULL},
+	    {"POST", eitem, body},
+	    {"DELETE", link, NULL},
+	};
+	for (size_t i = 0; i < sizeof(gone) / sizeof(gone[0]); i++) {
+		th_resp r;
+		CU_ASSERT_FATAL(th_req(&off, gone[i][0], gone[i][1], gone[i][2],
+				       NULL, &r) == 0);
+		if (r.status != 404)
+			fprintf(stderr, "\n%s %s: %ld\n", gone[i][0],
+				gone[i][1], r.status);
+		CU_ASSERT_EQUAL(r.status, 404);
+		th_resp_free(&r);
+	}
+	/* everything else works: the core and the other plugin */
+	th_resp r;
+	snprintf(path, sizeof(path), "/api/v1/episodes/%s", ep2);
+	CU_ASSERT_FATAL(th_req(&off, "GET", path, NULL, NULL, &r) == 0);
+	CU_ASSERT_EQUAL(r.status, 200);
+	th_resp_free(&r);
+	CU_ASSERT_FATAL(th_req(&off, "POST", "/api/v1/backgrounds",
+			       "{\"background_name\":\"While outfits sleep\","
+			       "\"background_type\":\"studio\","
+			       "\"file_reference\":\"bg/1.jpg\"}",
+			       NULL, &r) == 0);
+	CU_ASSERT_EQUAL(r.status, 201);
+	th_resp_free(&r);
+	/* an episode with outfit links is deleted without the plugin */
+	snprintf(path, sizeof(path), "/api/v1/episodes/%s", doomed);
+	CU_ASSERT_FATAL(th_req(&off, "DELETE", path, NULL, NULL, &r) == 0);
+	CU_ASSERT_EQUAL(r.status, 200);
+	th_resp_free(&r);
+	th_stop(&off);
+	/* the plugin's tables and migrations untouched, still served here,
+	 * and the deleted episode hidden from the outfit's usage */
+	CU_ASSERT_EQUAL(th_sql_long(&srv, state), before);
+	CU_ASSERT_EQUAL(status_of("GET", item, NULL), 200);
+	expect_names(usage, "episode", "title", "Second");
+}
+
+int main(void)
+{
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 1;
+	CU_pSuite s = CU_add_suite("outfits", suite_init, suite_clean);
+	CU_add_test(s, "CRUD, parts, audit rows", test_crud);
+	CU_add_test(s, "bad inputs change nothing",
+		    test_bad_inputs_change_nothing);
+	CU_add_test(s, "JSON containment and other filters",
+		    test_containment_filters);
+	CU_add_test(s, "episode links and usage", test_links);
+	CU_add_test(s, "soft-deleted rows hidden everywhere",
+		    test_soft_deletes_hidden);
+	CU_add_test(s, "search: relevance, snippets, filters, pages",
+		    test_search);
+	CU_add_test(s, "search uses idx_outfits_fts", test_search_uses_index);
+	CU_add_test(s, "plugin disabled: routes 404, data kept", test_disabled);
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	unsigned failed =
+	    CU_get_number_of_failures() + CU_get_number_of_suites_failed();
+	CU_cleanup_registry();
+	return failed ? 1 : 0;
+}

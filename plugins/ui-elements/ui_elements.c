@@ -1,0 +1,135 @@
+/*
+ * ui_elements.c - graphic elements of an episode (overlays, lower thirds,
+ * logos) and their links to episodes. Pure declaration: the core's entity
+ * engine serves CRUD, validation, filters and audit rows, its link engine
+ * the episode links (slate/entity.h).
+ *
+ * Routes:
+ *   GET/POST /api/v1/ui-elements,
+ *   GET/PATCH/DELETE /api/v1/ui-elements/:uiElementId
+ *   GET /api/v1/ui-elements/:uiElementId/usage        episodes using it
+ *   POST/GET /api/v1/episodes/:episodeId/ui-elements   link / list links
+ *   DELETE /api/v1/episodes/:episodeId/ui-elements/:uiElementId
+ *          [?usage_context=]
+ * List filters: element_type, version, approval_status (any of a,b),
+ * tags=a,b (all of them). element_name is unique among all rows, deleted
+ * ones included (the seed's UNIQUE): a taken name is 409.
+ *
+ * backgrounds.c has the same shape; see the note there.
+ */
+#include <slate/host.h>
+#include <stdio.h>
+
+#include "ui_elements_migrations.h"
+
+static const char *const approval_status[] = {"draft", "approved", "rejected",
+					      NULL};
+
+#define RO SLATE_F_READONLY
+#define FS (SLATE_F_FILTER | SLATE_F_SORT)
+
+/* SLATE_F_SEARCH marks what a search would cover; the seed has no
+ * /search/ui-elements, so there is no search_path (yet). */
+static const slate_field ui_element_fields[] = {
+    {.name = "ui_element_id", .type = SLATE_T_UUID, .flags = RO},
+    {.name = "element_name",
+     .type = SLATE_T_TEXT,
+     .flags = SLATE_F_REQUIRED | SLATE_F_SORT | SLATE_F_SEARCH,
+     .max_len = 255,
+     .doc = "Unique name"},
+    {.name = "element_type",
+     .type = SLATE_T_TEXT,
+     .flags = SLATE_F_REQUIRED | FS,
+     .max_len = 100,
+     .doc = "Free text, e.g. lower_third, logo, overlay"},
+    {.name = "file_reference",
+     .type = SLATE_T_TEXT,
+     .flags = SLATE_F_REQUIRED,
+     .max_len = 1024},
+    {.name = "thumbnail_reference", .type = SLATE_T_TEXT, .max_len = 1024},
+    {.name = "description",
+     .type = SLATE_T_TEXT,
+     .flags = SLATE_F_SEARCH,
+     .max_len = 100000},
+    {.name = "tags",
+     .type = SLATE_T_TEXT_ARRAY,
+     .flags = SLATE_F_FILTER,
+     .max_len = 100},
+    {.name = "version", .type = SLATE_T_TEXT, .flags = FS, .max_len = 50},
+    {.name = "approval_status",
+     .type = SLATE_T_TEXT,
+     .flags = FS | SLATE_F_NOT_NULL,
+     .max_len = 50,
+     .one_of = approval_status},
+    {.name = "created_at",
+     .type = SLATE_T_TIMESTAMPTZ,
+     .flags = RO | SLATE_F_SORT},
+    {.name = "updated_at",
+     .type = SLATE_T_TIMESTAMPTZ,
+     .flags = RO | SLATE_F_SORT},
+};
+
+static const slate_entity_def ui_element_def = {
+    .struct_size = sizeof(slate_entity_def),
+    .name = "ui_element",
+    .path = "/api/v1/ui-elements",
+    .table = "ui_elements",
+    .id_column = "ui_element_id",
+    .id_param = "uiElementId",
+    .fields = ui_element_fields,
+    .n_fields = sizeof(ui_element_fields) / sizeof(ui_element_fields[0]),
+    .field_size = sizeof(slate_field),
+    .default_sort = "element_name",
+    .ops = SLATE_OP_CRUD,
+};
+
+static const slate_field link_fields[] = {
+    {.name = "usage_context",
+     .type = SLATE_T_TEXT,
+     .max_len = 255,
+     .doc = "e.g. \"intro\"; one element may be linked once per context"},
+    {.name = "notes", .type = SLATE_T_TEXT, .max_len = 100000},
+};
+
+static const slate_link_def episode_ui_elements = {
+    .struct_size = sizeof(slate_link_def),
+    .table = "episode_ui_elements",
+    .id_column = "episode_ui_element_id",
+    .owner_entity = "episode",
+    .owner_field = "episode_id",
+    .target_entity = "ui_element",
+    .target_field = "ui_element_id",
+    .target_param = "uiElementId",
+    .collection_path = "/api/v1/episodes/:episodeId/ui-elements",
+    .usage_path = "/api/v1/ui-elements/:uiElementId/usage",
+    .fields = link_fields,
+    .n_fields = sizeof(link_fields) / sizeof(link_fields[0]),
+    .field_size = sizeof(slate_field),
+};
+
+static int ui_elements_init(slate_plugin *self, const slate_host *host,
+			    char *err, size_t errlen)
+{
+	/* host->entity_add and link_add log the precise reason */
+	if (host->entity_add(self, &ui_element_def) ||
+	    host->link_add(self, &episode_ui_elements)) {
+		snprintf(err, errlen, "registering ui elements failed");
+		return -1;
+	}
+	return 0;
+}
+
+static const slate_plugin_desc ui_elements_desc = {
+    .struct_size = sizeof(slate_plugin_desc),
+    .abi_major = SLATE_ABI_MAJOR,
+    .abi_minor = SLATE_ABI_MINOR,
+    .id = "ui-elements",
+    .version = "1.0.0",
+    .summary = "UI elements and their episode links",
+    .migrations = ui_elements_migrations,
+    .n_migrations = UI_ELEMENTS_N_MIGRATIONS,
+    .migration_size = sizeof(slate_migration),
+    .init = ui_elements_init,
+};
+
+SLATE_PLUGIN_DEFINE(ui_elements_desc)
