@@ -129,7 +129,7 @@ static int build_sql(slate_entity *e, char *err, size_t errlen)
 			slate_buf_add(&doc, " || ' ' || ");
 		if (f->type == SLATE_T_TEXT_ARRAY)
 			slate_buf_addf(&doc,
-				       "coalesce(array_to_string(t.%s, ' '), "
+				       "coalesce(slate_array_text(t.%s), "
 				       "'')",
 				       f->name);
 		else if (f->type == SLATE_T_TEXT)
@@ -158,8 +158,11 @@ static int build_sql(slate_entity *e, char *err, size_t errlen)
 	e->list_query[1] = "offset";
 	e->list_query[2] = "sort";
 	e->list_query[3] = "q";
+	/* a JSON object field filters only as "field.key" (entity_read.c):
+	 * its bare name stays unknown, so ?shoes=red is a 400, not ignored */
 	for (size_t i = 0; i < e->nfields; i++)
-		if (e->fields[i].flags & SLATE_F_FILTER)
+		if ((e->fields[i].flags & SLATE_F_FILTER) &&
+		    e->fields[i].type != SLATE_T_JSON_OBJECT)
 			e->list_query[n++] = e->fields[i].name;
 	for (size_t i = 0; i < e->nfilters; i++)
 		e->list_query[n++] = e->filters[i].name;

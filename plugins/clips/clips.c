@@ -98,10 +98,10 @@ static const slate_field clip_fields[] = {
      .type = SLATE_T_TEXT,
      .flags = SLATE_F_SEARCH,
      .max_len = 100000},
-    /* Not SLATE_F_SEARCH: see the index in the migration. */
+    /* Searched too: idx_clips_fts (migrations/0002) indexes the document. */
     {.name = "tags",
      .type = SLATE_T_TEXT_ARRAY,
-     .flags = SLATE_F_FILTER,
+     .flags = SLATE_F_FILTER | SLATE_F_SEARCH,
      .max_len = 100},
     {.name = "thumbnail_reference", .type = SLATE_T_TEXT, .max_len = 1024},
     {.name = "approval_status",

@@ -475,7 +475,8 @@ static void test_search(void)
 	    srv.db, "EXPLAIN SELECT t.clip_id FROM clips t, "
 		    "websearch_to_tsquery('english', 'denim') q WHERE "
 		    "to_tsvector('english', coalesce(t.scene_"
-		    "description,'') || ' ' || coalesce(t.notes,'')) @@ q");
+		    "description,'') || ' ' || coalesce(t.notes,'') || ' ' || "
+		    "coalesce(slate_array_text(t.tags),'')) @@ q");
 	bool uses_index = false;
 	for (int i = 0;
 	     PQresultStatus(plan) == PGRES_TUPLES_OK && i < PQntuples(plan);

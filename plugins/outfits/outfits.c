@@ -47,7 +47,7 @@ static const char *const seasons[] = {"spring", "summer", "fall",
 
 /* Field order matters twice: it is the order of the JSON objects returned,
  * and the SLATE_F_SEARCH fields in this order make the search document that
- * idx_outfits_fts (migrations/0001) indexes. */
+ * idx_outfits_fts (migrations/0002) indexes. */
 static const slate_field outfit_fields[] = {
     {.name = "outfit_id", .type = SLATE_T_UUID, .flags = RO},
     {.name = "outfit_name",
@@ -69,11 +69,9 @@ static const slate_field outfit_fields[] = {
     PART("accessories", "e.g. {\"belt\": \"gold chain\"}"),
     PART("shoes", "e.g. {\"color\": \"red\", \"brand\": \"...\"}"),
     PART("purse", "e.g. {\"style\": \"clutch\"}"),
-    /* Not searched: see the note in migrations/0001 (list and search
-     * filter on it instead). */
     {.name = "tags",
      .type = SLATE_T_TEXT_ARRAY,
-     .flags = SLATE_F_FILTER,
+     .flags = SLATE_F_FILTER | SLATE_F_SEARCH,
      .max_len = 100},
     {.name = "category",
      .type = SLATE_T_TEXT,

@@ -259,6 +259,8 @@ static void test_bad_inputs_change_nothing(void)
 	     "VALIDATION_ERROR", "season"},
 	    {"GET", "/api/v1/outfits?shoes.Color=red", NULL, 400,
 	     "VALIDATION_ERROR", "shoes.Color"},
+	    {"GET", "/api/v1/outfits?shoes=red", NULL, 400, "VALIDATION_ERROR",
+	     "shoes"},
 	    {"GET", "/api/v1/outfits?hat.color=red", NULL, 400,
 	     "VALIDATION_ERROR", "hat.color"},
 	    {"GET", "/api/v1/outfits?pattern_description=x", NULL, 400,

@@ -154,7 +154,8 @@ typedef struct slate_entity_def {
 	 * ("/api/v1/search/clips"): ?q= (websearch syntax), ranked, with a
 	 * highlighted snippet, plus the list filters and paging. The document
 	 * is to_tsvector('english', f1 || ' ' || f2 ...) in field order, each
-	 * coalesced to '' (arrays joined by spaces); index it with the same
+	 * coalesced to '' (arrays as slate_array_text(col), an IMMUTABLE
+	 * array_to_string(col, ' ')); index it with the same
 	 * expression. NULL: no search. */
 	const char *search_path;
 

@@ -1,0 +1,1 @@
+DROP FUNCTION IF EXISTS slate_array_text(text[]);
