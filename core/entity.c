@@ -89,23 +89,18 @@ static int copy_views(slate_entity *e, const slate_entity_def *def, char *err,
 
 static int build_sql(slate_entity *e, char *err, size_t errlen)
 {
+	/* row_to_json over a sub-select: compact JSON in field order, with
+	 * none of json_build_object's spacing or argument limit */
 	slate_buf b = SLATE_BUF_INIT;
-	size_t pairs = 0;
-	slate_buf_add(&b, "json_build_object(");
+	size_t cols = 0;
+	slate_buf_add(&b, "(SELECT row_to_json(x) FROM (SELECT ");
 	for (size_t i = 0; i < e->nfields; i++) {
 		if (e->fields[i].flags & SLATE_F_SECRET)
 			continue;
-		slate_buf_addf(&b, "%s'%s', t.%s", pairs ? ", " : "",
-			       e->fields[i].name, e->fields[i].name);
-		pairs++;
+		slate_buf_addf(&b, "%st.%s", cols++ ? ", " : "",
+			       e->fields[i].name);
 	}
-	slate_buf_add(&b, ")");
-	if (pairs > 50) {
-		slate_buf_release(&b);
-		return slate_errf(
-		    err, errlen,
-		    "more than 50 visible fields are not supported");
-	}
+	slate_buf_add(&b, ") x)");
 	e->sql_object = slate_buf_detach(&b);
 	if (!e->sql_object)
 		return slate_errf(err, errlen, "out of memory");

@@ -352,10 +352,10 @@ int slate_entity_h_list(slate_req *r, void *ud)
 	 * a 50-row page of 10,000 episodes cost 85 ms instead of 7. */
 	const char *dir = desc ? "DESC" : "ASC";
 	slate_buf_addf(&sql,
-		       "SELECT coalesce(json_agg(s.o ORDER BY s.k %s NULLS "
-		       "LAST, s.i), '[]'::json)::text FROM (SELECT %s AS o, "
-		       "t.%s AS k, t.%s AS i FROM (SELECT t.*%s ORDER BY t.%s "
-		       "%s NULLS LAST, t.%s LIMIT $%d::bigint OFFSET "
+		       "SELECT coalesce('[' || string_agg(s.o::text, ',' ORDER BY "
+		       "s.k %s NULLS LAST, s.i) || ']', '[]') FROM (SELECT %s "
+		       "AS o, t.%s AS k, t.%s AS i FROM (SELECT t.*%s ORDER BY "
+		       "t.%s %s NULLS LAST, t.%s LIMIT $%d::bigint OFFSET "
 		       "$%d::bigint) t) s",
 		       dir, e->sql_object, sort_col, e->id_column, where.data,
 		       sort_col, dir, e->id_column, np + 1, np + 2);
@@ -420,17 +420,17 @@ int slate_entity_h_search(slate_req *r, void *ud)
 	/* Rank and cut the page first; ts_headline, the costly part, runs
 	 * on the page's rows only. */
 	slate_buf_addf(&sql,
-		       "SELECT coalesce(json_agg(json_build_object('rank', "
-		       "round(t.r_::numeric, 6), 'snippet', ts_headline("
-		       "'english', %s, t.q_, 'StartSel=<b>, StopSel=</b>, "
-		       "MaxFragments=2, MaxWords=20, MinWords=5'), '%s', %s) "
-		       "ORDER BY t.r_ DESC, t.%s), '[]'::json)::text FROM "
-		       "(SELECT t.*, q AS q_, ts_rank(to_tsvector('english', "
-		       "%s), q) AS r_%s ORDER BY r_ DESC, t.%s LIMIT "
-		       "$%d::bigint OFFSET $%d::bigint) t",
-		       e->sql_doc, e->name, e->sql_object, e->id_column,
-		       e->sql_doc,
-		       where.data, e->id_column, np + 1, np + 2);
+		       "SELECT coalesce('[' || string_agg(s.o::text, ',' ORDER BY "
+		       "s.r DESC, s.i) || ']', '[]') FROM (SELECT (SELECT "
+		       "row_to_json(x) FROM (SELECT round(t.r_::numeric, 6) AS "
+		       "rank, ts_headline('english', %s, t.q_, 'StartSel=<b>, "
+		       "StopSel=</b>, MaxFragments=2, MaxWords=20, "
+		       "MinWords=5') AS snippet, %s AS \"%s\") x) AS o, t.r_ AS "
+		       "r, t.%s AS i FROM (SELECT t.*, q AS q_, ts_rank("
+		       "to_tsvector('english', %s), q) AS r_%s ORDER BY r_ DESC, "
+		       "t.%s LIMIT $%d::bigint OFFSET $%d::bigint) t) s",
+		       e->sql_doc, e->sql_object, e->name, e->id_column,
+		       e->sql_doc, where.data, e->id_column, np + 1, np + 2);
 	slate_buf_addf(&count, "SELECT count(*)%s", where.data);
 	rc = answer_page(r, &sql, &count, params, np, limit, offset);
 out:

@@ -58,16 +58,14 @@ static const char *live_owner(slate_req *r, const slate_entity *o)
 	return id;
 }
 
-/* "json_build_object('usage_context', l.usage_context, ...)" pairs. */
-static void link_pairs(const slate_link *l, slate_buf *b)
+/* The link's own columns as a select list over alias l. */
+static void link_columns(const slate_link *l, slate_buf *b)
 {
-	slate_buf_addf(b, "'%s', l.%s, '%s', l.%s", l->id_column, l->id_column,
-		       l->owner_field, l->owner_field);
-	slate_buf_addf(b, ", '%s', l.%s", l->target_field, l->target_field);
+	slate_buf_addf(b, "l.%s, l.%s, l.%s", l->id_column, l->owner_field,
+		       l->target_field);
 	for (size_t i = 0; i < l->nfields; i++)
-		slate_buf_addf(b, ", '%s', l.%s", l->fields[i].name,
-			       l->fields[i].name);
-	slate_buf_add(b, ", 'created_at', l.created_at");
+		slate_buf_addf(b, ", l.%s", l->fields[i].name);
+	slate_buf_add(b, ", l.created_at");
 }
 
 static int h_link(slate_req *r, void *ud)
@@ -130,10 +128,10 @@ static int h_link(slate_req *r, void *ud)
 		slate_buf_addf(&sql, ", n.%s", l->fields[i].name);
 	slate_buf_addf(&sql,
 		       " FROM jsonb_populate_record(NULL::%s, $1::jsonb) n "
-		       "RETURNING json_build_object(",
+		       "RETURNING (SELECT row_to_json(x) FROM (SELECT ",
 		       l->table);
-	link_pairs(l, &sql);
-	slate_buf_add(&sql, ")::text");
+	link_columns(l, &sql);
+	slate_buf_add(&sql, ") x)::text");
 	slate_result *res = sql.oom ? NULL
 				    : slate_db_exec_req(r, sql.data, 3, params);
 	slate_buf_release(&sql);
@@ -171,14 +169,16 @@ static int list_joined(slate_req *r, const slate_link *l,
 		       l->table, other->table, other->id_column, other_field,
 		       filter_field);
 	/* page the link rows first, then join the other side's rows */
-	slate_buf_add(&sql, "SELECT coalesce(json_agg(json_build_object(");
-	link_pairs(l, &sql);
+	slate_buf_add(&sql, "SELECT coalesce('[' || string_agg(s.o::text, ',' "
+			    "ORDER BY s.c, s.i) || ']', '[]') FROM (SELECT "
+			    "(SELECT row_to_json(x) FROM (SELECT ");
+	link_columns(l, &sql);
 	slate_buf_addf(&sql,
-		       ", '%s', %s) ORDER BY l.created_at, l.%s), "
-		       "'[]'::json)::text FROM (SELECT l.*%s ORDER BY "
-		       "l.created_at, l.%s LIMIT $2::bigint OFFSET $3::bigint) "
-		       "l JOIN %s t ON t.%s = l.%s",
-		       other->name, other->sql_object, l->id_column, from.data,
+		       ", %s AS \"%s\") x) AS o, l.created_at AS c, l.%s AS i "
+		       "FROM (SELECT l.*%s ORDER BY l.created_at, l.%s LIMIT "
+		       "$2::bigint OFFSET $3::bigint) l JOIN %s t ON t.%s = "
+		       "l.%s) s",
+		       other->sql_object, other->name, l->id_column, from.data,
 		       l->id_column, other->table, other->id_column,
 		       other_field);
 	slate_buf_addf(&count, "SELECT count(*)%s", from.data);

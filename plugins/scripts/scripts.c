@@ -145,7 +145,7 @@ static const slate_entity_def sv_def = {
 
 /* ---- SQL, built once at init from sv_fields --------------------------- */
 
-static char sql_object[1024];	/* json_build_object(...) over alias t */
+static char sql_object[1024];	/* row_to_json(...) over alias t */
 static char sql_get[2048];	/* $1 episode, $2 number: row, id, is_active */
 static char sql_list[2048];	/* $1 episode, $2 limit, $3 offset */
 static char sql_activate[2048]; /* $1 id: row, script_text, file ref */
@@ -184,14 +184,15 @@ static int appendf(char *buf, size_t len, const char *f, ...)
 
 static int build_sql(void)
 {
-	if (appendf(sql_object, sizeof(sql_object), "json_build_object("))
+	/* compact JSON in field order, as the core's entity rows */
+	if (appendf(sql_object, sizeof(sql_object),
+		    "(SELECT row_to_json(x) FROM (SELECT "))
 		return -1;
 	for (size_t i = 0; i < N_SV_FIELDS; i++)
-		if (appendf(sql_object, sizeof(sql_object), "%s'%s', t.%s",
-			    i ? ", " : "", sv_fields[i].name,
-			    sv_fields[i].name))
+		if (appendf(sql_object, sizeof(sql_object), "%st.%s",
+			    i ? ", " : "", sv_fields[i].name))
 			return -1;
-	if (appendf(sql_object, sizeof(sql_object), ")"))
+	if (appendf(sql_object, sizeof(sql_object), ") x)"))
 		return -1;
 	return appendf(sql_get, sizeof(sql_get),
 		       "SELECT %s::text, t.script_version_id::text, "
@@ -200,8 +201,8 @@ static int build_sql(void)
 		       "t.deleted_at IS NULL",
 		       sql_object) ||
 	       appendf(sql_list, sizeof(sql_list),
-		       "SELECT coalesce(json_agg(s.o ORDER BY s.n DESC), "
-		       "'[]'::json)::text FROM (SELECT %s AS o, "
+		       "SELECT coalesce('[' || string_agg(s.o::text, ',' ORDER "
+		       "BY s.n DESC) || ']', '[]') FROM (SELECT %s AS o, "
 		       "t.version_number AS n FROM script_versions t WHERE "
 		       "t.episode_id = $1::uuid AND t.deleted_at IS NULL ORDER "
 		       "BY t.version_number DESC LIMIT $2::bigint OFFSET "
