@@ -4,12 +4,14 @@
 #include <dirent.h>
 #include <dlfcn.h>
 #include <stdlib.h>
+#include <slate/host.h>
 #include <string.h>
 
 #include "entity.h"
 #include "link.h"
 #include "host_api.h"
 #include "log.h"
+#include "util.h"
 
 static bool valid_id(const char *s)
 {
@@ -18,6 +20,11 @@ static bool valid_id(const char *s)
 		return false;
 	return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_-") == n;
 }
+
+/* Whether a plugin's descriptor is new enough to carry member `m`. */
+#define HAS_DECL(d, m)                                                         \
+	((d)->struct_size >=                                                   \
+	 offsetof(slate_plugin_desc, m) + sizeof((d)->m))
 
 int slate_plugin_check_desc(const slate_plugin_desc *d, const char *file_id,
 			    char *reason, size_t len)
@@ -61,8 +68,12 @@ int slate_plugin_check_desc(const slate_plugin_desc *d, const char *file_id,
 			 file_id, d->id, d->id);
 		return -1;
 	}
-	if (!d->init) {
-		snprintf(reason, len, "descriptor has no init function");
+	if (!d->init && !(HAS_DECL(d, entities) && d->entities) &&
+	    !(HAS_DECL(d, links) && d->links) &&
+	    !(HAS_DECL(d, routes) && d->routes)) {
+		snprintf(reason, len,
+			 "descriptor has neither an init function nor "
+			 "declarations");
 		return -1;
 	}
 	if (d->n_migrations && (!d->migrations ||
@@ -277,6 +288,37 @@ int slate_plugins_collect_migrations(const slate_core *core,
 	return 0;
 }
 
+/* The descriptor's static declarations, through the same host functions a
+ * plugin's init would call (they log the precise reason of a refusal). */
+static int register_declared(slate_plugin *p, const slate_host *host,
+			     char *err, size_t errlen)
+{
+	const slate_plugin_desc *d = p->desc;
+	for (size_t i = 0; HAS_DECL(d, entities) && d->entities &&
+			   d->entities[i];
+	     i++)
+		if (host->entity_add(p, d->entities[i]))
+			return slate_errf(err, errlen,
+					  "declared entity %s refused",
+					  d->entities[i]->name
+						  ? d->entities[i]->name
+						  : "(unnamed)");
+	for (size_t i = 0; HAS_DECL(d, links) && d->links && d->links[i]; i++)
+		if (host->link_add(p, d->links[i]))
+			return slate_errf(err, errlen, "declared link %s refused",
+					  d->links[i]->table
+						  ? d->links[i]->table
+						  : "(unnamed)");
+	for (size_t i = 0; HAS_DECL(d, routes) && d->routes && d->routes[i];
+	     i++)
+		if (host->route_add(p, d->routes[i]))
+			return slate_errf(err, errlen,
+					  "declared route %s %s refused",
+					  d->routes[i]->method,
+					  d->routes[i]->path);
+	return 0;
+}
+
 void slate_plugins_init(slate_core *core)
 {
 	const slate_host *host = slate_host_table();
@@ -289,7 +331,10 @@ void slate_plugins_init(slate_core *core)
 		size_t nsubs = core->nsubs;
 		size_t nlinks = core->nlinks;
 		char err[400] = "";
-		int rc = p->desc->init(p, host, err, sizeof(err));
+		int rc = p->desc->init ? p->desc->init(p, host, err, sizeof(err))
+				       : 0;
+		if (rc == 0)
+			rc = register_declared(p, host, err, sizeof(err));
 		if (rc != 0) {
 			/* Undo what it registered before failing. */
 			slate_router_truncate(core->router, nroutes);

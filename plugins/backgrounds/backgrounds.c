@@ -15,12 +15,10 @@
  * tags=a,b (all of them). background_name is unique among all rows,
  * deleted ones included (the seed's UNIQUE): a taken name is 409.
  *
- * This file and ui_elements.c differ only in names and a few fields. What
- * they repeat is declaration (the link to episodes, the init that registers
- * two things), which an SDK helper could carry; there is no logic to share.
+ * This file and ui_elements.c differ only in names and a few fields: both are
+ * declarations the host registers from the descriptor.
  */
 #include <slate/host.h>
-#include <stdio.h>
 
 #include "backgrounds_migrations.h"
 
@@ -117,29 +115,13 @@ static const slate_link_def episode_backgrounds = {
     .field_size = sizeof(slate_field),
 };
 
-static int backgrounds_init(slate_plugin *self, const slate_host *host,
-			    char *err, size_t errlen)
-{
-	/* host->entity_add and link_add log the precise reason */
-	if (host->entity_add(self, &background_def) ||
-	    host->link_add(self, &episode_backgrounds)) {
-		snprintf(err, errlen, "registering backgrounds failed");
-		return -1;
-	}
-	return 0;
-}
-
+/* Nothing but declarations: the host registers them (no init). */
 static const slate_plugin_desc backgrounds_desc = {
-    .struct_size = sizeof(slate_plugin_desc),
-    .abi_major = SLATE_ABI_MAJOR,
-    .abi_minor = SLATE_ABI_MINOR,
-    .id = "backgrounds",
-    .version = "1.0.0",
-    .summary = "Backgrounds and their episode links",
-    .migrations = backgrounds_migrations,
-    .n_migrations = BACKGROUNDS_N_MIGRATIONS,
-    .migration_size = sizeof(slate_migration),
-    .init = backgrounds_init,
+    SLATE_PLUGIN_HEADER("backgrounds", "1.0.0",
+			"Backgrounds and their episode links"),
+    SLATE_PLUGIN_MIGRATIONS(backgrounds_migrations, BACKGROUNDS_N_MIGRATIONS),
+    .entities = (const slate_entity_def *const[]){&background_def, NULL},
+    .links = (const slate_link_def *const[]){&episode_backgrounds, NULL},
 };
 
 SLATE_PLUGIN_DEFINE(backgrounds_desc)

@@ -14,7 +14,6 @@
  */
 #include <slate/host.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include "clips_migrations.h"
 
@@ -195,57 +194,50 @@ static const slate_field assign_body[] = {
      .doc = "The episode the clip now belongs to"},
 };
 
+static const slate_route_def assign_route = {
+    .struct_size = sizeof(slate_route_def),
+    .method = "POST",
+    .path = "/api/v1/clips/:clipId/assign-episode",
+    .handler = h_assign,
+    .perm = SLATE_PERM_WRITE,
+    .summary = "Assign a clip to an episode (or move it)",
+    .body_mode = SLATE_BODY_FIELDS,
+    .body = assign_body,
+    .n_body = sizeof(assign_body) / sizeof(assign_body[0]),
+    .body_field_size = sizeof(slate_field),
+};
+
+static const slate_route_def unassign_route = {
+    .struct_size = sizeof(slate_route_def),
+    .method = "POST",
+    .path = "/api/v1/clips/:clipId/unassign-episode",
+    .handler = h_unassign,
+    .perm = SLATE_PERM_WRITE,
+    .summary = "Make a clip standalone",
+    .body_mode = SLATE_BODY_NONE,
+};
+
+/* Only keeps the host table for the handlers; the host registers the
+ * declarations below after it. */
 static int clips_init(slate_plugin *self, const slate_host *h, char *err,
 		      size_t errlen)
 {
+	(void)self;
+	(void)err;
+	(void)errlen;
 	host = h;
-	const slate_route_def routes[] = {
-	    {
-		.struct_size = sizeof(slate_route_def),
-		.method = "POST",
-		.path = "/api/v1/clips/:clipId/assign-episode",
-		.handler = h_assign,
-		.perm = SLATE_PERM_WRITE,
-		.summary = "Assign a clip to an episode (or move it)",
-		.body_mode = SLATE_BODY_FIELDS,
-		.body = assign_body,
-		.n_body = sizeof(assign_body) / sizeof(assign_body[0]),
-		.body_field_size = sizeof(slate_field),
-	    },
-	    {
-		.struct_size = sizeof(slate_route_def),
-		.method = "POST",
-		.path = "/api/v1/clips/:clipId/unassign-episode",
-		.handler = h_unassign,
-		.perm = SLATE_PERM_WRITE,
-		.summary = "Make a clip standalone",
-		.body_mode = SLATE_BODY_NONE,
-	    },
-	};
-	if (h->entity_add(self, &clip_def)) {
-		snprintf(err, errlen, "cannot declare the clip entity");
-		return -1;
-	}
-	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
-		if (h->route_add(self, &routes[i])) {
-			snprintf(err, errlen, "cannot add %s %s",
-				 routes[i].method, routes[i].path);
-			return -1;
-		}
 	return 0;
 }
 
 static const slate_plugin_desc clips_desc = {
-    .struct_size = sizeof(slate_plugin_desc),
-    .abi_major = SLATE_ABI_MAJOR,
-    .abi_minor = SLATE_ABI_MINOR,
-    .id = "clips",
-    .version = "1.0.0",
-    .summary = "Raw clips: talent, takes, quality, episode assignment",
-    .migrations = clips_migrations,
-    .n_migrations = CLIPS_N_MIGRATIONS,
-    .migration_size = sizeof(slate_migration),
+    SLATE_PLUGIN_HEADER(
+	"clips", "1.0.0",
+	"Raw clips: talent, takes, quality, episode assignment"),
+    SLATE_PLUGIN_MIGRATIONS(clips_migrations, CLIPS_N_MIGRATIONS),
     .init = clips_init,
+    .entities = (const slate_entity_def *const[]){&clip_def, NULL},
+    .routes =
+	(const slate_route_def *const[]){&assign_route, &unassign_route, NULL},
 };
 
 SLATE_PLUGIN_DEFINE(clips_desc)

@@ -13,7 +13,6 @@
  */
 #include <slate/host.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include "components_migrations.h"
 
@@ -98,27 +97,13 @@ static const slate_entity_def component_def = {
     .parent_field = "episode_id",
 };
 
-static int components_init(slate_plugin *self, const slate_host *host,
-			   char *err, size_t errlen)
-{
-	if (host->entity_add(self, &component_def)) {
-		snprintf(err, errlen, "cannot declare the component entity");
-		return -1;
-	}
-	return 0;
-}
-
+/* Nothing but declarations: the host registers them (no init). */
 static const slate_plugin_desc components_desc = {
-    .struct_size = sizeof(slate_plugin_desc),
-    .abi_major = SLATE_ABI_MAJOR,
-    .abi_minor = SLATE_ABI_MINOR,
-    .id = "components",
-    .version = "1.0.0",
-    .summary = "Per-episode components: audio, music, trailer, intro...",
-    .migrations = components_migrations,
-    .n_migrations = COMPONENTS_N_MIGRATIONS,
-    .migration_size = sizeof(slate_migration),
-    .init = components_init,
+    SLATE_PLUGIN_HEADER(
+	"components", "1.0.0",
+	"Per-episode components: audio, music, trailer, intro..."),
+    SLATE_PLUGIN_MIGRATIONS(components_migrations, COMPONENTS_N_MIGRATIONS),
+    .entities = (const slate_entity_def *const[]){&component_def, NULL},
 };
 
 SLATE_PLUGIN_DEFINE(components_desc)

@@ -18,7 +18,6 @@
  */
 #include <slate/host.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <time.h>
 
 #include "guests_migrations.h"
@@ -134,28 +133,12 @@ static const slate_entity_def guest_def = {
     .prepare = guest_prepare,
 };
 
-static int guests_init(slate_plugin *self, const slate_host *host, char *err,
-		       size_t errlen)
-{
-	/* host->entity_add logs the precise reason */
-	if (host->entity_add(self, &guest_def)) {
-		snprintf(err, errlen, "registering guests failed");
-		return -1;
-	}
-	return 0;
-}
-
+/* Nothing but declarations: the host registers them (no init). */
 static const slate_plugin_desc guests_desc = {
-    .struct_size = sizeof(slate_plugin_desc),
-    .abi_major = SLATE_ABI_MAJOR,
-    .abi_minor = SLATE_ABI_MINOR,
-    .id = "guests",
-    .version = "1.0.0",
-    .summary = "Guests: contact details, session and consent",
-    .migrations = guests_migrations,
-    .n_migrations = GUESTS_N_MIGRATIONS,
-    .migration_size = sizeof(slate_migration),
-    .init = guests_init,
+    SLATE_PLUGIN_HEADER("guests", "1.0.0",
+			"Guests: contact details, session and consent"),
+    SLATE_PLUGIN_MIGRATIONS(guests_migrations, GUESTS_N_MIGRATIONS),
+    .entities = (const slate_entity_def *const[]){&guest_def, NULL},
 };
 
 SLATE_PLUGIN_DEFINE(guests_desc)

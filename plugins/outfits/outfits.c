@@ -23,7 +23,6 @@
  *   ?tags=a,b               outfits carrying all of them
  */
 #include <slate/host.h>
-#include <stdio.h>
 
 #include "outfits_migrations.h"
 
@@ -139,29 +138,13 @@ static const slate_link_def episode_outfits = {
     .field_size = sizeof(slate_field),
 };
 
-static int outfits_init(slate_plugin *self, const slate_host *host, char *err,
-			size_t errlen)
-{
-	/* host->entity_add and link_add log the precise reason */
-	if (host->entity_add(self, &outfit_def) ||
-	    host->link_add(self, &episode_outfits)) {
-		snprintf(err, errlen, "registering outfits failed");
-		return -1;
-	}
-	return 0;
-}
-
+/* Nothing but declarations: the host registers them (no init). */
 static const slate_plugin_desc outfits_desc = {
-    .struct_size = sizeof(slate_plugin_desc),
-    .abi_major = SLATE_ABI_MAJOR,
-    .abi_minor = SLATE_ABI_MINOR,
-    .id = "outfits",
-    .version = "1.0.0",
-    .summary = "Outfits, their episode links and outfit search",
-    .migrations = outfits_migrations,
-    .n_migrations = OUTFITS_N_MIGRATIONS,
-    .migration_size = sizeof(slate_migration),
-    .init = outfits_init,
+    SLATE_PLUGIN_HEADER("outfits", "1.0.0",
+			"Outfits, their episode links and outfit search"),
+    SLATE_PLUGIN_MIGRATIONS(outfits_migrations, OUTFITS_N_MIGRATIONS),
+    .entities = (const slate_entity_def *const[]){&outfit_def, NULL},
+    .links = (const slate_link_def *const[]){&episode_outfits, NULL},
 };
 
 SLATE_PLUGIN_DEFINE(outfits_desc)

@@ -18,7 +18,6 @@
  * backgrounds.c has the same shape; see the note there.
  */
 #include <slate/host.h>
-#include <stdio.h>
 
 #include "ui_elements_migrations.h"
 
@@ -107,29 +106,13 @@ static const slate_link_def episode_ui_elements = {
     .field_size = sizeof(slate_field),
 };
 
-static int ui_elements_init(slate_plugin *self, const slate_host *host,
-			    char *err, size_t errlen)
-{
-	/* host->entity_add and link_add log the precise reason */
-	if (host->entity_add(self, &ui_element_def) ||
-	    host->link_add(self, &episode_ui_elements)) {
-		snprintf(err, errlen, "registering ui elements failed");
-		return -1;
-	}
-	return 0;
-}
-
+/* Nothing but declarations: the host registers them (no init). */
 static const slate_plugin_desc ui_elements_desc = {
-    .struct_size = sizeof(slate_plugin_desc),
-    .abi_major = SLATE_ABI_MAJOR,
-    .abi_minor = SLATE_ABI_MINOR,
-    .id = "ui-elements",
-    .version = "1.0.0",
-    .summary = "UI elements and their episode links",
-    .migrations = ui_elements_migrations,
-    .n_migrations = UI_ELEMENTS_N_MIGRATIONS,
-    .migration_size = sizeof(slate_migration),
-    .init = ui_elements_init,
+    SLATE_PLUGIN_HEADER("ui-elements", "1.0.0",
+			"UI elements and their episode links"),
+    SLATE_PLUGIN_MIGRATIONS(ui_elements_migrations, UI_ELEMENTS_N_MIGRATIONS),
+    .entities = (const slate_entity_def *const[]){&ui_element_def, NULL},
+    .links = (const slate_link_def *const[]){&episode_ui_elements, NULL},
 };
 
 SLATE_PLUGIN_DEFINE(ui_elements_desc)

@@ -31,6 +31,9 @@ extern "C" {
 
 typedef struct slate_host slate_host;     /* function table, slate/host.h */
 typedef struct slate_plugin slate_plugin; /* opaque: this plugin, host-owned */
+struct slate_entity_def;                  /* slate/entity.h */
+struct slate_link_def;                    /* slate/entity.h */
+struct slate_route_def;                   /* slate/host.h */
 
 /* One migration of the plugin's own schema. Versions start at 1 and increase
  * by one; the host records version and a checksum of `up`, and refuses to
@@ -58,16 +61,42 @@ typedef struct slate_plugin_desc {
 	uint32_t n_migrations;
 	uint32_t migration_size; /* sizeof(slate_migration) as the plugin saw it */
 
-	/* [main thread, once] Register routes, entities and subscriptions through
-	 * `host`. `host` and `self` stay valid for the life of the process.
-	 * Return 0, or -1 after writing a one-line reason into err[0..errlen). */
+	/* [main thread, once, may be NULL] Register routes, entities and
+	 * subscriptions through `host`. `host` and `self` stay valid for the
+	 * life of the process. Return 0, or -1 after writing a one-line reason
+	 * into err[0..errlen). A plugin that only declares (below) needs no
+	 * init at all. */
 	int (*init)(slate_plugin *self, const slate_host *host, char *err,
 		    size_t errlen);
 
 	/* [main thread, once, may be NULL] Called at shutdown after the last
 	 * request has finished. Free what init allocated. */
 	void (*shutdown)(slate_plugin *self);
+
+	/* Declarations the host registers after init succeeded, exactly as
+	 * if init had passed each to entity_add, link_add and route_add: most
+	 * entity plugins are nothing but these. NULL-terminated arrays of
+	 * pointers to static definitions (each carries its own struct_size),
+	 * or NULL. A failing one refuses the plugin like a failing init. */
+	const struct slate_entity_def *const *entities;
+	const struct slate_link_def *const *links;
+	const struct slate_route_def *const *routes;
 } slate_plugin_desc;
+
+/* Designated initializers for the parts every descriptor repeats:
+ *   static const slate_plugin_desc desc = {
+ *       SLATE_PLUGIN_HEADER("clips", "1.0.0", "Raw clips"),
+ *       SLATE_PLUGIN_MIGRATIONS(clips_migrations, CLIPS_N_MIGRATIONS),
+ *       .entities = (const slate_entity_def *const[]){&clip_def, NULL},
+ *   };
+ */
+#define SLATE_PLUGIN_HEADER(id_, version_, summary_)                       \
+	.struct_size = sizeof(slate_plugin_desc),                          \
+	.abi_major = SLATE_ABI_MAJOR, .abi_minor = SLATE_ABI_MINOR,        \
+	.id = (id_), .version = (version_), .summary = (summary_)
+#define SLATE_PLUGIN_MIGRATIONS(list_, n_)                                 \
+	.migrations = (list_), .n_migrations = (n_),                       \
+	.migration_size = sizeof(slate_migration)
 
 /* The one exported symbol. Returns a pointer to a static descriptor. */
 typedef const slate_plugin_desc *(*slate_plugin_entry_fn)(void);
