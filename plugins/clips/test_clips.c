@@ -17,47 +17,12 @@ static th_server srv;
 static char show1[64], show2[64], ep1[64], ep2[64], ep3[64];
 
 /* POST and copy the new id into out (size 64); false on failure. */
-static bool create(const char *path, const char *body, const char *id_key,
-		   char *out)
-{
-	th_resp r;
-	out[0] = '\0';
-	if (th_req(&srv, "POST", path, body, NULL, &r))
-		return false;
-	if (r.status == 201 && th_data_str(&r, id_key))
-		snprintf(out, 64, "%s", th_data_str(&r, id_key));
-	else
-		fprintf(stderr, "create %s failed: %ld %s\n", path, r.status,
-			r.body);
-	th_resp_free(&r);
-	return out[0] != '\0';
-}
+#define create(p, b, k, out) th_create(&srv, (p), (b), (k), (out))
 
-static long status_of(const char *method, const char *path, const char *body)
-{
-	th_resp r;
-	if (th_req(&srv, method, path, body, NULL, &r))
-		return -1;
-	long st = r.status;
-	th_resp_free(&r);
-	return st;
-}
+/* the harness's, against this file's server */
+#define status_of(m, p, b) th_status(&srv, (m), (p), (b))
 
-/* metadata.total of a GET, or -1. */
-static long total_of(const char *path)
-{
-	th_resp r;
-	if (th_req(&srv, "GET", path, NULL, NULL, &r))
-		return -1;
-	long t = r.status == 200
-		     ? (long)json_integer_value(json_object_get(
-			   json_object_get(r.json, "metadata"), "total"))
-		     : -1;
-	if (t < 0)
-		fprintf(stderr, "GET %s: %ld %s\n", path, r.status, r.body);
-	th_resp_free(&r);
-	return t;
-}
+#define total_of(p) th_total(&srv, (p))
 
 static bool new_clip(const char *fields, char *out)
 {

@@ -21,31 +21,10 @@ static char show_id[64], other_show[64];
 static int next_episode = 1;
 
 /* POST and copy the new id into out (size 64); false on failure. */
-static bool create(const char *path, const char *body, const char *id_key,
-		   char *out)
-{
-	th_resp r;
-	out[0] = '\0';
-	if (th_req(&srv, "POST", path, body, NULL, &r))
-		return false;
-	if (r.status == 201 && th_data_str(&r, id_key))
-		snprintf(out, 64, "%s", th_data_str(&r, id_key));
-	else
-		fprintf(stderr, "create %s failed: %ld %s\n", path, r.status,
-			r.body);
-	th_resp_free(&r);
-	return out[0] != '\0';
-}
+#define create(p, b, k, out) th_create(&srv, (p), (b), (k), (out))
 
-static long status_of(const char *method, const char *path, const char *body)
-{
-	th_resp r;
-	if (th_req(&srv, method, path, body, NULL, &r))
-		return -1;
-	long st = r.status;
-	th_resp_free(&r);
-	return st;
-}
+/* the harness's, against this file's server */
+#define status_of(m, p, b) th_status(&srv, (m), (p), (b))
 
 static bool new_episode(const char *show, char *out)
 {

@@ -45,15 +45,8 @@ static const char *element(const char *name, const char *extra, char *out)
 	return create(BASE, body, "ui_element_id", out);
 }
 
-static long status_of(const char *method, const char *path, const char *body)
-{
-	th_resp r;
-	if (th_req(&srv, method, path, body, NULL, &r))
-		return -1;
-	long st = r.status;
-	th_resp_free(&r);
-	return st;
-}
+/* the harness's, against this file's server */
+#define status_of(m, p, b) th_status(&srv, (m), (p), (b))
 
 /* The error of one request: status, code and field. */
 static void expect_error(const char *method, const char *path, const char *body,

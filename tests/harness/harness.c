@@ -292,6 +292,49 @@ bool th_header(const th_resp *r, const char *name, char *buf, size_t len)
 	return false;
 }
 
+long th_status(th_server *s, const char *method, const char *path,
+	       const char *body)
+{
+	th_resp r;
+	if (th_req(s, method, path, body, NULL, &r))
+		return -1;
+	long st = r.status;
+	th_resp_free(&r);
+	return st;
+}
+
+bool th_create(th_server *s, const char *path, const char *body,
+	       const char *id_key, char *out)
+{
+	th_resp r;
+	out[0] = '\0';
+	if (th_req(s, "POST", path, body, NULL, &r))
+		return false;
+	if (r.status == 201 && th_data_str(&r, id_key))
+		snprintf(out, 64, "%s", th_data_str(&r, id_key));
+	else
+		fprintf(stderr, "create %s failed: %ld %s\n", path, r.status,
+			r.body ? r.body : "");
+	th_resp_free(&r);
+	return out[0] != '\0';
+}
+
+long th_total(th_server *s, const char *path)
+{
+	th_resp r;
+	if (th_req(s, "GET", path, NULL, NULL, &r))
+		return -1;
+	long t = r.status == 200
+			 ? (long)json_integer_value(json_object_get(
+				   json_object_get(r.json, "metadata"), "total"))
+			 : -1;
+	if (t < 0)
+		fprintf(stderr, "GET %s: %ld %s\n", path, r.status,
+			r.body ? r.body : "");
+	th_resp_free(&r);
+	return t;
+}
+
 static const char *err_member(const th_resp *r, const char *key)
 {
 	json_t *e = json_array_get(json_object_get(r->json, "errors"), 0);

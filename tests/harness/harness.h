@@ -76,6 +76,17 @@ int th_ctl(th_server *s, const char *input, char *out, size_t len,
 /* Value of a response header (case-insensitive), copied into buf. */
 bool th_header(const th_resp *r, const char *name, char *buf, size_t len);
 
+/* The status of one request sent with the admin token, or -1 when it could
+ * not be made. */
+long th_status(th_server *s, const char *method, const char *path,
+	       const char *body);
+/* POST `body` to `path`; on 201 copy data.<id_key> into out (64 bytes) and
+ * return true; otherwise print the answer to stderr and return false. */
+bool th_create(th_server *s, const char *path, const char *body,
+	       const char *id_key, char *out);
+/* metadata.total of a GET answered 200, or -1 (the answer printed). */
+long th_total(th_server *s, const char *path);
+
 /* The first error's code/field, or "" when none. */
 const char *th_err_code(const th_resp *r);
 const char *th_err_field(const th_resp *r);

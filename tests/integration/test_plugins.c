@@ -37,15 +37,8 @@ static int suite_clean(void)
 	return 0;
 }
 
-static long status_of(const char *method, const char *path, const char *body)
-{
-	th_resp r;
-	if (th_req(&srv, method, path, body, NULL, &r))
-		return -1;
-	long st = r.status;
-	th_resp_free(&r);
-	return st;
-}
+/* the harness's, against this file's server */
+#define status_of(m, p, b) th_status(&srv, (m), (p), (b))
 
 static char *read_file(const char *path)
 {
