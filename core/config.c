@@ -74,6 +74,16 @@ void slate_config_defaults(slate_config *c)
 	c->rl_api_window_s = 15 * 60;
 	c->rl_upload_max = 50;
 	c->rl_upload_window_s = 3600;
+	c->storage_backend = xstrdup("local");
+	c->s3_region = xstrdup("us-east-1");
+	c->s3_primary_bucket = xstrdup("episode-metadata-storage");
+	c->s3_thumbnail_bucket = xstrdup("episode-metadata-thumbnails");
+	c->s3_path_style = true;
+	c->s3_part_size = 64u * 1024 * 1024;
+	c->upload_url_ttl_s = 3600;
+	c->upload_cleanup_after_s = 24 * 3600;
+	c->upload_sweep_interval_s = 300;
+	c->download_url_ttl_s = 300;
 }
 
 /* Typed setters keyed by name, so that the file's shape is one table. */
@@ -135,11 +145,32 @@ static const key_spec keys[] = {
 	{"rate_limit", "upload_window_s", K_INT, OFF(rl_upload_window_s), 1,
 	 86400},
 	{"rate_limit", "trusted_proxies", K_STRV, OFF(trusted_proxies), 0, 0},
+	{"storage", "backend", K_STR, OFF(storage_backend), 0, 0},
+	{"storage", "local_dir", K_STR_NULL, OFF(storage_local_dir), 0, 0},
+	{"storage", "public_url", K_STR_NULL, OFF(storage_public_url), 0, 0},
+	{"storage", "s3_endpoint", K_STR_NULL, OFF(s3_endpoint), 0, 0},
+	{"storage", "s3_region", K_STR, OFF(s3_region), 0, 0},
+	{"storage", "s3_access_key", K_STR_NULL, OFF(s3_access_key), 0, 0},
+	{"storage", "s3_secret_key", K_STR_NULL, OFF(s3_secret_key), 0, 0},
+	{"storage", "s3_primary_bucket", K_STR, OFF(s3_primary_bucket), 0, 0},
+	{"storage", "s3_thumbnail_bucket", K_STR, OFF(s3_thumbnail_bucket), 0,
+	 0},
+	{"storage", "s3_path_style", K_BOOL, OFF(s3_path_style), 0, 0},
+	{"storage", "s3_part_size", K_SIZE, OFF(s3_part_size), 5 << 20,
+	 1LL << 32},
+	{"storage", "upload_url_ttl_s", K_INT, OFF(upload_url_ttl_s), 1,
+	 7 * 86400},
+	{"storage", "upload_cleanup_after_s", K_INT,
+	 OFF(upload_cleanup_after_s), 1, 365 * 86400},
+	{"storage", "upload_sweep_interval_s", K_INT,
+	 OFF(upload_sweep_interval_s), 1, 86400},
+	{"storage", "download_url_ttl_s", K_INT, OFF(download_url_ttl_s), 1,
+	 7 * 86400},
 };
 #undef OFF
 
 static const char *const sections[] = {"database", "http", "log", "auth",
-				       "oidc", "rate_limit", NULL};
+				       "oidc", "rate_limit", "storage", NULL};
 
 static int apply_key(slate_config *c, const key_spec *k, const json_t *v,
 		     char *err, size_t errlen)
@@ -471,5 +502,14 @@ void slate_config_release(slate_config *c)
 	free(c->oidc_token_use);
 	free(c->oidc_groups_claim);
 	strv_free(c->trusted_proxies);
+	free(c->storage_backend);
+	free(c->storage_local_dir);
+	free(c->storage_public_url);
+	free(c->s3_endpoint);
+	free(c->s3_region);
+	free(c->s3_access_key);
+	free(c->s3_secret_key);
+	free(c->s3_primary_bucket);
+	free(c->s3_thumbnail_bucket);
 	memset(c, 0, sizeof(*c));
 }

@@ -66,6 +66,23 @@ typedef struct slate_config {
 	int rl_upload_window_s;
 	char **trusted_proxies;  /* NULL-terminated; IPs or CIDRs */
 
+	/* storage: blob stores and uploads (storage.h, upload.h) */
+	char *storage_backend;       /* "local" (default) or "s3" */
+	char *storage_local_dir;     /* NULL: <data_dir>/objects */
+	char *storage_public_url;    /* base of local upload URLs; NULL: Host */
+	char *s3_endpoint;           /* "http://127.0.0.1:9000" */
+	char *s3_region;             /* "us-east-1" */
+	char *s3_access_key;         /* NULL: AWS_ACCESS_KEY_ID */
+	char *s3_secret_key;         /* NULL: AWS_SECRET_ACCESS_KEY */
+	char *s3_primary_bucket;     /* the seed's two buckets */
+	char *s3_thumbnail_bucket;
+	bool s3_path_style;          /* endpoint/bucket/key (MinIO, s3rver) */
+	size_t s3_part_size;         /* multipart part size */
+	int upload_url_ttl_s;        /* signed upload URL lifetime */
+	int upload_cleanup_after_s;  /* unconfirmed uploads removed after */
+	int upload_sweep_interval_s; /* how often each slated sweeps */
+	int download_url_ttl_s;      /* presigned GET lifetime (S3) */
+
 	char *plugin_dir; /* where <id>.so files are looked for */
 	json_t *plugins;  /* object: id -> {"enabled": bool, "config": {}} */
 } slate_config;

@@ -43,6 +43,8 @@ typedef struct slate_core {
 	size_t nplugins;
 
 	struct slate_auth *auth; /* tokens and keys (auth.h); NULL: all refused */
+	struct slate_storage *storage; /* blob stores (storage.h) */
+	struct slate_upload *upload;   /* upload signing and sweeper (upload.h) */
 } slate_core;
 
 /* 0 or -1 (out of memory). */

@@ -17,6 +17,16 @@
  * thread; everything else, bad JSON included, is checked on the worker
  * after authentication, so an anonymous caller learns nothing of a route
  * but that it exists.
+ *
+ * Streaming routes (slate_route.stream: the upload PUT) are the exception
+ * to buffering: their body is handed to the route's sink piece by piece on
+ * the I/O thread as it arrives, so memory stays constant whatever the size.
+ * The sink writes on the I/O thread: a local write(2) of at most the
+ * sink's buffer returns as soon as the page cache has it, which costs less
+ * than a suspend/resume and a thread hop per piece; the one slow step,
+ * fsync and rename, is the handler's, on a worker. `make bench` measures
+ * it (bench/upload.sh). A client that goes away mid-body is seen in
+ * on_completed, and the sink drops what it had.
  */
 #include "http_server.h"
 
@@ -149,6 +159,11 @@ static enum MHD_Result queue(struct MHD_Connection *conn, slate_req *r)
 	return MHD_queue_response(conn, r->status, r->response);
 }
 
+static bool is_stream(const slate_req *r)
+{
+	return r->route_status == 200 && r->match.route->stream;
+}
+
 /* First call for a request: build it, route it, refuse what we can now. */
 static slate_req *begin(slate_http *h, struct MHD_Connection *conn,
 			const char *url, const char *method)
@@ -191,7 +206,8 @@ static slate_req *begin(slate_http *h, struct MHD_Connection *conn,
 		slate_res_header(r, "Allow", r->match.allow);
 	}
 	const char *cl = slate_req_header(r, "Content-Length");
-	if (cl && strtoull(cl, NULL, 10) > h->core->cfg->max_body_bytes)
+	if (cl && !is_stream(r) &&
+	    strtoull(cl, NULL, 10) > h->core->cfg->max_body_bytes)
 		r->body_too_large = true;
 	return r;
 }
@@ -224,6 +240,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 			body_too_large(h, r);
 			return queue(conn, r);
 		}
+		/* A streaming route refuses before any body is read (and so
+		 * before "100 Continue"); otherwise it opens its sink. */
+		if (is_stream(r) && r->match.route->stream->begin(r))
+			return queue(conn, r);
 		return MHD_YES;
 	}
 	if (r->response) /* resumed: the worker has answered */
@@ -231,6 +251,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	if (*upload_data_size) {
 		size_t n = *upload_data_size;
 		*upload_data_size = 0;
+		if (is_stream(r)) {
+			if (!r->stream_failed &&
+			    r->match.route->stream->data(r, upload_data, n))
+				r->stream_failed = true;
+			return MHD_YES;
+		}
 		if (r->body_too_large)
 			return MHD_YES;
 		if (r->body_len + n > h->core->cfg->max_body_bytes) {
@@ -255,6 +281,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		return MHD_YES;
 	}
 	/* The whole request has arrived. */
+	if (r->stream_failed)
+		return queue(conn, r);
 	if (r->body_too_large) {
 		body_too_large(h, r);
 		return queue(conn, r);
@@ -272,10 +300,12 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
 {
 	(void)cls;
 	(void)conn;
-	(void)toe;
 	slate_req *r = *con_cls;
 	if (!r)
 		return;
+	if (is_stream(r))
+		r->match.route->stream->end(
+			r, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
 	slate_log_request(r->request_id, r->method, r->path,
 			  r->status ? r->status : 499,
 			  slate_now_ms() - r->t_start, r->client_ip);

@@ -19,10 +19,12 @@
 #include "core_entities.h"
 #include "db_cluster.h"
 #include "db_pool.h"
+#include "download.h"
 #include "http_server.h"
 #include "log.h"
 #include "migrate.h"
 #include "plugin_loader.h"
+#include "upload.h"
 
 static void usage(FILE *out)
 {
@@ -132,7 +134,9 @@ int main(int argc, char **argv)
 	core_ready = true;
 	if (slate_core_entities_register(&core, err, sizeof(err)) ||
 	    slate_auth_api_register(&core, err, sizeof(err)) ||
-	    slate_audit_api_register(&core, err, sizeof(err))) {
+	    slate_audit_api_register(&core, err, sizeof(err)) ||
+	    slate_upload_register(&core, err, sizeof(err)) ||
+	    slate_download_register(&core, err, sizeof(err))) {
 		slate_log(SLATE_LOG_ERROR, "core", NULL, "%s", err);
 		goto out;
 	}
@@ -159,6 +163,10 @@ int main(int argc, char **argv)
 	}
 	if (start_auth(&core, conninfo, err, sizeof(err))) {
 		slate_log(SLATE_LOG_ERROR, "core", NULL, "auth: %s", err);
+		goto out;
+	}
+	if (slate_upload_start(&core, conninfo, err, sizeof(err))) {
+		slate_log(SLATE_LOG_ERROR, "core", NULL, "storage: %s", err);
 		goto out;
 	}
 	if (slate_db_pool_new(conninfo, cfg.db_pool_size,
@@ -190,6 +198,8 @@ int main(int argc, char **argv)
 	status = 0;
 out:
 	slate_http_stop(http);
+	if (core_ready)
+		slate_upload_stop(&core);
 	if (core_ready)
 		slate_plugins_shutdown(&core);
 	slate_db_pool_free(core.db);

@@ -501,8 +501,27 @@ char *slate_req_envelope(slate_req *r, size_t *len)
 	return out;
 }
 
+/* A response the handler made itself (a file download: bytes, not the
+ * envelope) gets the common headers only. */
+static int finish_own_response(slate_req *r)
+{
+	MHD_add_response_header(r->response, "X-Request-Id", r->request_id);
+	MHD_add_response_header(r->response, "X-Content-Type-Options",
+				"nosniff");
+	for (int i = 0; i < r->nres_headers; i++)
+		MHD_add_response_header(r->response, r->res_headers[i].key,
+					r->res_headers[i].value);
+	return 0;
+}
+
 int slate_req_build_response(slate_req *r)
 {
+	if (r->response && !slate_req_failed(r) && r->status)
+		return finish_own_response(r);
+	if (r->response) { /* made, then the request failed after all */
+		MHD_destroy_response(r->response);
+		r->response = NULL;
+	}
 	if (r->errors && r->status < 400)
 		r->status = 500;
 	if (!r->status)

@@ -54,6 +54,9 @@ struct slate_req {
 	size_t body_len, body_cap;
 	bool body_too_large;
 	json_t *body;
+	/* streaming-body routes (router.h slate_stream_ops): their state */
+	void *stream;
+	bool stream_failed; /* data() refused: discard the rest */
 
 	/* response */
 	unsigned status;

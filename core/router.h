@@ -22,6 +22,24 @@ typedef struct slate_kv {
 	const char *value;
 } slate_kv;
 
+struct slate_req;
+
+/* A route whose body is streamed rather than buffered (uploads): its body
+ * goes to these on the I/O thread as it arrives, in constant memory, and
+ * its handler runs on a worker once the body is complete, as usual. */
+typedef struct slate_stream_ops {
+	/* Headers are in, before any body: check what needs no database and
+	 * open the sink. 0 to go on; -1 with an error response set. */
+	int (*begin)(struct slate_req *r);
+	/* One piece of body. -1 with an error response set: the rest of the
+	 * body is discarded and the error answered. */
+	int (*data)(struct slate_req *r, const char *buf, size_t n);
+	/* The request is over: answered, or `completed` false when the
+	 * client went away or the connection failed. Drops whatever the
+	 * handler did not commit. */
+	void (*end)(struct slate_req *r, bool completed);
+} slate_stream_ops;
+
 typedef struct slate_route {
 	char *method;
 	char *path;
@@ -43,6 +61,8 @@ typedef struct slate_route {
 	/* The handler checks query and body itself (entity CRUD); otherwise
 	 * the core enforces `query` and `body_mode` before calling it. */
 	bool self_checks;
+	/* Non-NULL: a streaming-body route (see slate_stream_ops). */
+	const slate_stream_ops *stream;
 } slate_route;
 
 typedef struct slate_router slate_router;
