@@ -30,6 +30,7 @@ test: build build-asan
 bench: build
 	bash bench/run.sh
 	bash bench/upload.sh
+	bash bench/jobs.sh
 
 format:
 	find core sdk plugins tests -name '*.[ch]' -print0 | xargs -0 -r clang-format -i

@@ -84,6 +84,16 @@ void slate_config_defaults(slate_config *c)
 	c->upload_cleanup_after_s = 24 * 3600;
 	c->upload_sweep_interval_s = 300;
 	c->download_url_ttl_s = 300;
+	c->jobs_workers = 2;
+	c->jobs_batch = 32;
+	c->jobs_lease_s = 30;
+	c->jobs_poll_ms = 1000;
+	c->jobs_timeout_s = 300;
+	c->jobs_max_attempts = 5;
+	c->jobs_backoff_base_ms = 1000;
+	c->jobs_backoff_max_ms = 300000;
+	c->jobs_worker_memory_mb = 1024;
+	c->jobs_worker_cpu_s = 600;
 }
 
 /* Typed setters keyed by name, so that the file's shape is one table. */
@@ -166,11 +176,25 @@ static const key_spec keys[] = {
 	 OFF(upload_sweep_interval_s), 1, 86400},
 	{"storage", "download_url_ttl_s", K_INT, OFF(download_url_ttl_s), 1,
 	 7 * 86400},
+	{"jobs", "workers", K_INT, OFF(jobs_workers), 0, 64},
+	{"jobs", "batch", K_INT, OFF(jobs_batch), 1, 1000},
+	{"jobs", "lease_s", K_INT, OFF(jobs_lease_s), 1, 3600},
+	{"jobs", "poll_ms", K_INT, OFF(jobs_poll_ms), 10, 60000},
+	{"jobs", "timeout_s", K_INT, OFF(jobs_timeout_s), 1, 86400},
+	{"jobs", "max_attempts", K_INT, OFF(jobs_max_attempts), 1, 1000},
+	{"jobs", "backoff_base_ms", K_INT, OFF(jobs_backoff_base_ms), 1,
+	 86400000},
+	{"jobs", "backoff_max_ms", K_INT, OFF(jobs_backoff_max_ms), 1, 86400000},
+	{"jobs", "worker_memory_mb", K_INT, OFF(jobs_worker_memory_mb), 0,
+	 1048576},
+	{"jobs", "worker_cpu_seconds", K_INT, OFF(jobs_worker_cpu_s), 0,
+	 31536000},
 };
 #undef OFF
 
 static const char *const sections[] = {"database", "http", "log", "auth",
-				       "oidc", "rate_limit", "storage", NULL};
+				       "oidc", "rate_limit", "storage", "jobs",
+				       NULL};
 
 static int apply_key(slate_config *c, const key_spec *k, const json_t *v,
 		     char *err, size_t errlen)

@@ -83,6 +83,18 @@ typedef struct slate_config {
 	int upload_sweep_interval_s; /* how often each slated sweeps */
 	int download_url_ttl_s;      /* presigned GET lifetime (S3) */
 
+	/* jobs: the queue and the worker processes (core/workers.c) */
+	int jobs_workers;          /* worker processes; 0: this slated runs none */
+	int jobs_batch;            /* jobs claimed per round trip */
+	int jobs_lease_s;          /* lease of a claimed job, kept by heartbeat */
+	int jobs_poll_ms;          /* idle re-check when no NOTIFY arrives */
+	int jobs_timeout_s;        /* wall clock per job, then SIGKILL */
+	int jobs_max_attempts;     /* then "dead" (unless the job says) */
+	int jobs_backoff_base_ms;  /* retry after base * 2^(attempt-1) */
+	int jobs_backoff_max_ms;   /* capped here */
+	int jobs_worker_memory_mb; /* RLIMIT_AS per worker; 0: none */
+	int jobs_worker_cpu_s;     /* RLIMIT_CPU per worker; 0: none */
+
 	char *plugin_dir; /* where <id>.so files are looked for */
 	json_t *plugins;  /* object: id -> {"enabled": bool, "config": {}} */
 } slate_config;

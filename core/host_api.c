@@ -11,6 +11,7 @@
 
 #include "audit.h"
 #include "entity.h"
+#include "jobs.h"
 #include "link.h"
 #include "log.h"
 #include "plugin_loader.h"
@@ -138,6 +139,22 @@ static int h_res_error(slate_req *r, unsigned status, const char *code,
 	return -1;
 }
 
+static int h_job_handler_add(slate_plugin *p, const char *kind,
+			     slate_job_fn fn, void *ud)
+{
+	return slate_jobs_handler_add(p, kind, fn, ud);
+}
+
+static int h_job_fail(slate_job *job, const char *fmt, ...) SLATE_PRINTF(2, 3);
+static int h_job_fail(slate_job *job, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	slate_job_failv(job, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
 static const slate_host host = {
 	.struct_size = sizeof(slate_host),
 	.abi_major = SLATE_ABI_MAJOR,
@@ -166,6 +183,17 @@ static const slate_host host = {
 	.event_emit = slate_req_event_emit,
 	.link_add = h_link_add,
 	.entity_patch = h_entity_patch,
+	/* ---- jobs ---- */
+	.job_handler_add = h_job_handler_add,
+	.job_enqueue = slate_jobs_enqueue,
+	.job_id = slate_job_id,
+	.job_kind = slate_job_kind,
+	.job_payload = slate_job_payload,
+	.job_entity_type = slate_job_entity_type,
+	.job_entity_id = slate_job_entity_id,
+	.job_attempt = slate_job_attempt,
+	.job_fail = h_job_fail,
+	.job_db_exec = slate_job_db_exec,
 };
 
 const slate_host *slate_host_table(void)

@@ -21,18 +21,23 @@
 #include "db_pool.h"
 #include "download.h"
 #include "http_server.h"
+#include "jobs.h"
+#include "jobs_api.h"
 #include "log.h"
 #include "migrate.h"
 #include "plugin_loader.h"
 #include "upload.h"
+#include "workers.h"
 
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: slated [--config FILE]\n"
+		"usage: slated [--config FILE] [--worker]\n"
 		"  Serves the Slate API. Environment: PORT, DATABASE_URL,\n"
 		"  SLATE_DATA_DIR, SLATE_PLUGIN_DIR, LOG_LEVEL, SLATE_CONFIG,\n"
-		"  SLATE_RATE_LIMIT (on/off).\n");
+		"  SLATE_RATE_LIMIT (on/off).\n"
+		"  --worker runs one job worker process (started by slated's\n"
+		"  supervisor, with DATABASE_URL set; see README \"Jobs\").\n");
 }
 
 /* Migrate (or only verify) the core and the opened plugins. */
@@ -90,12 +95,16 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {{"config", 1, NULL, 'c'},
 					     {"help", 0, NULL, 'h'},
+					     {"worker", 0, NULL, 'w'},
 					     {NULL, 0, NULL, 0}};
 	const char *config_path = NULL;
+	bool worker_mode = false;
 	int c;
 	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
 		if (c == 'c') {
 			config_path = optarg;
+		} else if (c == 'w') {
+			worker_mode = true;
 		} else if (c == 'h') {
 			usage(stdout);
 			return 0;
@@ -119,6 +128,7 @@ int main(int argc, char **argv)
 	slate_core core;
 	slate_cluster *cluster = NULL;
 	slate_http *http = NULL;
+	slate_workers *workers = NULL;
 	const char *conninfo;
 	bool core_ready = false;
 
@@ -136,11 +146,25 @@ int main(int argc, char **argv)
 	    slate_auth_api_register(&core, err, sizeof(err)) ||
 	    slate_audit_api_register(&core, err, sizeof(err)) ||
 	    slate_upload_register(&core, err, sizeof(err)) ||
-	    slate_download_register(&core, err, sizeof(err))) {
+	    slate_download_register(&core, err, sizeof(err)) ||
+	    slate_jobs_api_register(&core, err, sizeof(err))) {
 		slate_log(SLATE_LOG_ERROR, "core", NULL, "%s", err);
 		goto out;
 	}
 	slate_plugins_open(&core);
+
+	/* A worker (workers.h) gets the database from its supervisor and
+	 * only runs job handlers: no cluster, migrations, auth or HTTP. */
+	if (worker_mode) {
+		if (!cfg.database_url) {
+			slate_log(SLATE_LOG_ERROR, "worker", NULL,
+				  "--worker needs DATABASE_URL");
+			goto out;
+		}
+		slate_plugins_init(&core);
+		status = slate_workers_worker_main(&core, cfg.database_url);
+		goto out;
+	}
 
 	if (cfg.database_url) {
 		conninfo = cfg.database_url;
@@ -176,6 +200,10 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	slate_plugins_init(&core);
+	if (slate_workers_start(&core, conninfo, &workers, err, sizeof(err))) {
+		slate_log(SLATE_LOG_ERROR, "core", NULL, "%s", err);
+		goto out;
+	}
 
 	if (slate_http_start(&core, &http, err, sizeof(err))) {
 		slate_log(SLATE_LOG_ERROR, "core", NULL, "%s", err);
@@ -198,6 +226,9 @@ int main(int argc, char **argv)
 	status = 0;
 out:
 	slate_http_stop(http);
+	/* After the last request: the API no longer enqueues; workers
+	 * finish their jobs. */
+	slate_workers_stop(workers);
 	if (core_ready)
 		slate_upload_stop(&core);
 	if (core_ready)
@@ -209,6 +240,7 @@ out:
 		slate_auth_free(core.auth);
 		slate_core_release(&core);
 	}
+	slate_jobs_registry_free();
 	slate_config_release(&cfg);
 	return status;
 }

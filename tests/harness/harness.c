@@ -44,6 +44,9 @@ static int write_config(th_server *s, const char *extra, char *path,
 	/* rate limits off unless a test turns them on */
 	json_object_set_new(cfg, "rate_limit",
 			    json_pack("{s:b}", "enabled", 0));
+	/* no job worker processes unless a test asks for them: they would
+	 * only add start-up work and CPU to every other test */
+	json_object_set_new(cfg, "jobs", json_pack("{s:i}", "workers", 0));
 	if (extra) {
 		json_error_t e;
 		json_t *x = json_loads(extra, 0, &e);
@@ -411,6 +414,21 @@ int th_sql(th_server *s, const char *sql)
 		fprintf(stderr, "harness sql: %s", PQerrorMessage(db(s)));
 	PQclear(r);
 	return ok ? 0 : -1;
+}
+
+int th_sql_text(th_server *s, const char *sql, char *buf, size_t len)
+{
+	PGresult *r = exec(s, sql);
+	int rc = -1;
+	buf[0] = '\0';
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0) {
+		snprintf(buf, len, "%s", PQgetvalue(r, 0, 0));
+		rc = 0;
+	} else if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		fprintf(stderr, "harness sql: %s", PQerrorMessage(db(s)));
+	}
+	PQclear(r);
+	return rc;
 }
 
 long th_fingerprint(th_server *s)

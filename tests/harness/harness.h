@@ -99,6 +99,9 @@ const char *th_data_str(const th_resp *r, const char *key);
 long th_sql_long(th_server *s, const char *sql);
 /* Run SQL directly; 0 or -1. */
 int th_sql(th_server *s, const char *sql);
+/* Run SQL directly; copy the first column of the first row into buf ("" for
+ * NULL). 0, or -1 when there is no row or the query failed. */
+int th_sql_text(th_server *s, const char *sql, char *buf, size_t len);
 
 /* Total rows in the tables a request could change, for "changes nothing"
  * checks: shows, episodes, audit_log (including soft-deleted rows). */

@@ -240,9 +240,17 @@ static void test_many_concurrent_connections(void)
 			curl_multi_poll(m, NULL, 0, 1000, NULL);
 	}
 	int ok = 0;
+	CURLMsg *msg;
+	int left;
+	while ((msg = curl_multi_info_read(m, &left)))
+		if (msg->msg == CURLMSG_DONE && msg->data.result != CURLE_OK)
+			fprintf(stderr, "concurrent request failed: %s\n",
+				curl_easy_strerror(msg->data.result));
 	for (int i = 0; i < N; i++) {
 		long st = 0;
 		curl_easy_getinfo(h[i], CURLINFO_RESPONSE_CODE, &st);
+		if (st != 200 && st != 0)
+			fprintf(stderr, "concurrent request answered %ld\n", st);
 		ok += st == 200;
 		curl_multi_remove_handle(m, h[i]);
 		curl_easy_cleanup(h[i]);

@@ -10,7 +10,8 @@
  *   [init]    only from the plugin's init(), on the main thread;
  *   [request] only from a route handler or validate hook, on the worker thread
  *             running that request, with the slate_req it was given;
- *   [any]     any thread, at any time after init began.
+ *   [any]     any thread, at any time after init began;
+ *   [job]     only from a job handler, in a worker process (see "jobs").
  *
  * Ownership. Strings and JSON a function returns are borrowed: valid until the
  * request ends ([request]) or for the life of the process ([init], [any]),
@@ -89,6 +90,18 @@ typedef struct slate_route_def {
 /* [request thread of the request that emitted it, after its commit] */
 typedef void (*slate_event_fn)(const char *event, const json_t *payload,
 			       void *ud);
+
+/* One job being run by a job handler (see "jobs" at the end of the table).
+ * Opaque; valid only during the handler call it was given to. */
+typedef struct slate_job slate_job;
+
+/* [job] Runs in a worker process, never in the process serving the API.
+ * Return 0 when the job succeeded, -1 when it failed (after job_fail gave
+ * the reason; "handler failed" otherwise): it is then retried with
+ * exponential backoff, and moved to "dead" after its maximum attempts.
+ * A job can run more than once (a worker that dies mid-job loses its lease
+ * and the job runs again), so a handler must be idempotent. */
+typedef int (*slate_job_fn)(slate_job *job, void *ud);
 
 #define SLATE_PRINTF(a, b) __attribute__((format(printf, a, b)))
 
@@ -185,6 +198,54 @@ struct slate_host {
 	 * error response was set (404, 400, 422...). */
 	int (*entity_patch)(slate_req *req, const char *entity, const char *id,
 			    const json_t *changes, json_t **row_out);
+
+	/* ---- jobs ---- */
+	/* The job queue (README "Jobs"). A handler runs in a worker process
+	 * that slated starts with resource limits, so hostile media is
+	 * decoded away from the API: a crash or a timeout fails that one job.
+	 * Functions tagged [job] may only be called from a job handler, on
+	 * the thread running it, with the slate_job it was given; what they
+	 * return is borrowed until the handler returns. */
+
+	/* [init] Run `fn` for jobs of `kind` ([a-z0-9_.-]{1,64}, one plugin
+	 * per kind). Registered in every process (the API process uses the
+	 * list only to know the kind exists); called only in workers. */
+	int (*job_handler_add)(slate_plugin *p, const char *kind,
+			       slate_job_fn fn, void *ud);
+
+	/* [request] Queue a job in the request's transaction, so it exists
+	 * iff the request's change commits; workers are woken at commit
+	 * (NOTIFY). payload: an object, stolen (NULL: {}). entity_type and
+	 * entity_id (a UUID) may be NULL. Returns the new job id (borrowed
+	 * until the request ends), or NULL when the insert failed
+	 * (db_sqlstate says why; the handler should fail the request). */
+	const char *(*job_enqueue)(slate_req *req, const char *kind,
+				   json_t *payload, const char *entity_type,
+				   const char *entity_id);
+
+	/* [job] The job's id, kind, payload object and entity (NULL when
+	 * none), and which attempt this is (1 the first time). */
+	const char *(*job_id)(slate_job *job);
+	const char *(*job_kind)(slate_job *job);
+	const json_t *(*job_payload)(slate_job *job);
+	const char *(*job_entity_type)(slate_job *job);
+	const char *(*job_entity_id)(slate_job *job);
+	int (*job_attempt)(slate_job *job);
+
+	/* [job] Record why the job failed (kept in last_error, shown by
+	 * GET /api/v1/jobs). Always returns -1, so a handler can
+	 * `return host->job_fail(job, "...")`. */
+	int (*job_fail)(slate_job *job, const char *fmt, ...)
+		SLATE_PRINTF(2, 3);
+
+	/* [job] Run one parameterized statement on the worker's own
+	 * connection. Each statement commits on its own (no transaction spans
+	 * a job, which may run again after a crash): write idempotently, e.g.
+	 * INSERT ... ON CONFLICT DO UPDATE. NULL on failure (logged). Read the
+	 * result with db_rows/db_value; it is freed when the handler returns.
+	 * The lease is extended automatically while the handler runs. */
+	slate_result *(*job_db_exec)(slate_job *job, const char *sql,
+				     int nparams, const char *const *params);
 };
 
 /* True when the host's table is new enough to have `member`. */
