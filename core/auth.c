@@ -1,5 +1,6 @@
 /* auth.c - see auth.h. */
 #include "auth.h"
+#include "token_cache.h"
 
 #include <curl/curl.h>
 #include <stdio.h>
@@ -135,6 +136,7 @@ int slate_auth_init_keys(slate_auth **out, const slate_config *cfg,
 		return -1;
 	}
 	a->cfg = cfg;
+	a->verified = slate_token_cache_new(); /* NULL only costs speed */
 	if (slate_jwt_keyset_add_secret(&a->local, secret, strlen(secret))) {
 		snprintf(err, errlen, "out of memory");
 		slate_auth_free(a);
@@ -213,6 +215,7 @@ void slate_auth_free(slate_auth *a)
 		return;
 	slate_jwt_keyset_clear(&a->local);
 	slate_jwt_keyset_clear(&a->oidc);
+	slate_token_cache_free(a->verified);
 	free(a);
 }
 
@@ -316,6 +319,7 @@ static int verify_local(const slate_auth *a, const char *token, long now,
 	snprintf(id->subject, sizeof(id->subject), "%s", sub);
 	snprintf(id->email, sizeof(id->email), "%s", email);
 	id->groups = slate_users_groups_from_json(json_object_get(c, "groups"));
+	id->expires_at = (long)json_integer_value(json_object_get(c, "exp"));
 	rc = 0;
 out:
 	json_decref(c);
@@ -376,6 +380,7 @@ static int verify_oidc(const slate_auth *a, const char *token, long now,
 	snprintf(id->email, sizeof(id->email), "%s", email ? email : sub);
 	id->groups = slate_users_groups_from_json(
 	    json_object_get(c, cfg->oidc_groups_claim));
+	id->expires_at = (long)json_integer_value(json_object_get(c, "exp"));
 	rc = 0;
 out:
 	json_decref(c);
@@ -385,6 +390,8 @@ out:
 int slate_auth_verify(const slate_auth *a, const char *token, long now,
 		      slate_identity *id, char *why, size_t whylen)
 {
+	if (slate_token_cache_get(a->verified, token, now, id))
+		return 0;
 	char *iss = slate_jwt_peek_issuer(token);
 	int rc;
 	if (!iss) {
@@ -397,6 +404,10 @@ int slate_auth_verify(const slate_auth *a, const char *token, long now,
 		rc = verify_local(a, token, now, id, why, whylen);
 	}
 	free(iss);
+	/* valid until exp, with the same leeway check_times gives */
+	if (rc == 0)
+		slate_token_cache_put(a->verified, token,
+				      id->expires_at + LEEWAY_S, id);
 	return rc;
 }
 

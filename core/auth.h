@@ -27,10 +27,13 @@
 #include "config.h"
 #include "jwt_token.h"
 
+struct slate_token_cache;
+
 typedef struct slate_auth {
 	const slate_config *cfg;
 	slate_jwt_keyset local; /* the HS256 secret */
 	slate_jwt_keyset oidc;	/* the issuer's RS256 keys; empty when none */
+	struct slate_token_cache *verified; /* may be NULL */
 } slate_auth;
 
 /* A verified caller. Strings point into `buf`-like storage of the caller's
@@ -41,6 +44,7 @@ typedef struct slate_identity {
 	char subject[256];
 	unsigned groups; /* SLATE_GROUP_* (users.h) */
 	bool external;	 /* from the OIDC issuer */
+	long expires_at; /* the token's exp, epoch seconds */
 } slate_identity;
 
 /* At start, on the main thread: load or create the shared signing secret,
