@@ -15,24 +15,6 @@
 #define AUDIT_MAX_LIMIT 100
 #define AUDIT_DEFAULT_LIMIT 20
 
-static int int_query(slate_req *r, const char *name, long lo, long hi, long def,
-		     long *out)
-{
-	const char *s = slate_req_query(r, name);
-	*out = def;
-	if (!s)
-		return 0;
-	char *end;
-	errno = 0;
-	long v = strtol(s, &end, 10);
-	if (!*s || *end || errno || v < lo || v > hi)
-		return slate_res_error(
-		    r, 400, "VALIDATION_ERROR", name,
-		    "'%s' must be an integer from %ld to %ld", name, lo, hi);
-	*out = v;
-	return 0;
-}
-
 static int time_query(slate_req *r, const char *name, const char **out)
 {
 	*out = slate_req_query(r, name);
@@ -65,20 +47,20 @@ static int h_audit_log(slate_req *r, void *ud)
 	    "host(ip_address) AS ip_address, user_agent, created_at FROM f "
 	    "ORDER BY created_at DESC, audit_id LIMIT $7::int OFFSET "
 	    "$8::int) p), '[]')::text";
-	long limit, offset;
+	long long limit, offset;
 	const char *from, *to;
 	const char *entity_id = slate_req_query(r, "entity_id");
-	if (int_query(r, "limit", 1, AUDIT_MAX_LIMIT, AUDIT_DEFAULT_LIMIT,
-		      &limit) ||
-	    int_query(r, "offset", 0, 1000000000L, 0, &offset) ||
+	if (slate_req_query_int(r, "limit", 1, AUDIT_MAX_LIMIT,
+				AUDIT_DEFAULT_LIMIT, &limit) ||
+	    slate_req_query_int(r, "offset", 0, 1000000000L, 0, &offset) ||
 	    time_query(r, "from", &from) || time_query(r, "to", &to))
 		return -1;
 	if (entity_id && !slate_uuid_valid(entity_id))
 		return slate_res_error(r, 400, "VALIDATION_ERROR", "entity_id",
 				       "'entity_id' must be a UUID");
 	char lim[24], off[24];
-	snprintf(lim, sizeof(lim), "%ld", limit);
-	snprintf(off, sizeof(off), "%ld", offset);
+	snprintf(lim, sizeof(lim), "%lld", limit);
+	snprintf(off, sizeof(off), "%lld", offset);
 	const char *p[8] = {slate_req_query(r, "entity_type"),
 			    entity_id,
 			    slate_req_query(r, "user"),

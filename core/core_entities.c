@@ -9,11 +9,6 @@
 #include "entity.h"
 #include "request.h"
 
-static const char *const episode_status[] = {
-	"draft",     "in_production", "ready_for_publish", "published",
-	"archived",  "on_hold",	      "canceled",	   NULL};
-static const char *const approval_status[] = {"draft", "approved",
-					      "rejected", NULL};
 
 #define RO SLATE_F_READONLY
 #define FS (SLATE_F_FILTER | SLATE_F_SORT)
@@ -77,7 +72,7 @@ static const slate_field episode_fields[] = {
 	 .type = SLATE_T_TEXT,
 	 .flags = FS | SLATE_F_NOT_NULL,
 	 .max_len = 50,
-	 .one_of = episode_status},
+	 .one_of = slate_enum_episode_status},
 	{.name = "description", .type = SLATE_T_TEXT, .flags = SLATE_F_SEARCH,
 	 .max_len = 100000},
 	{.name = "duration_seconds",
@@ -106,7 +101,7 @@ static const slate_field episode_fields[] = {
 	 .type = SLATE_T_TEXT,
 	 .flags = FS | SLATE_F_NOT_NULL,
 	 .max_len = 50,
-	 .one_of = approval_status},
+	 .one_of = slate_enum_approval_status},
 	{.name = "created_at", .type = SLATE_T_TIMESTAMPTZ, .flags = RO | SLATE_F_SORT},
 	{.name = "updated_at", .type = SLATE_T_TIMESTAMPTZ, .flags = RO | SLATE_F_SORT},
 	{.name = "metadata", .type = SLATE_T_JSON_OBJECT, .flags = SLATE_F_NOT_NULL},

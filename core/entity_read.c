@@ -26,8 +26,7 @@ const char *slate_entity_path_uuid(slate_req *r, const char *param)
 	return id;
 }
 
-int slate_entity_not_found(slate_req *r, const slate_entity *e,
-			   const char *id)
+int slate_entity_not_found(slate_req *r, const slate_entity *e, const char *id)
 {
 	return slate_res_error(r, 404, "NOT_FOUND", e->id_param,
 			       "No %s with id %s", e->name, id);
@@ -51,9 +50,9 @@ void slate_entity_emit(slate_req *r, const slate_entity *e, const char *what,
 {
 	char event[64];
 	snprintf(event, sizeof(event), "entity.%s", what);
-	slate_req_event_emit(r, event,
-			     json_pack("{s:s, s:s}", "entity_type", e->name,
-				       "id", id));
+	slate_req_event_emit(
+	    r, event,
+	    json_pack("{s:s, s:s}", "entity_type", e->name, "id", id));
 }
 
 /* The filterable JSON object field `key` names as "field.key", or NULL. */
@@ -65,7 +64,8 @@ static const slate_field *json_filter_field(const slate_entity *e,
 		return NULL;
 	for (size_t i = 0; i < e->nfields; i++) {
 		const slate_field *f = &e->fields[i];
-		if (f->type == SLATE_T_JSON_OBJECT && (f->flags & SLATE_F_FILTER) &&
+		if (f->type == SLATE_T_JSON_OBJECT &&
+		    (f->flags & SLATE_F_FILTER) &&
 		    strlen(f->name) == (size_t)(dot - key) &&
 		    !strncmp(f->name, key, (size_t)(dot - key))) {
 			*sub = dot + 1;
@@ -91,31 +91,11 @@ int slate_entity_check_query(slate_req *r, const slate_entity *e,
 	return 0;
 }
 
-static int int_param(slate_req *r, const char *name, long long lo,
-		     long long hi, long long def, long long *out)
-{
-	const char *s = slate_req_query(r, name);
-	if (!s) {
-		*out = def;
-		return 0;
-	}
-	char *end;
-	errno = 0;
-	long long v = strtoll(s, &end, 10);
-	if (!*s || *end || errno || v < lo || v > hi)
-		return slate_res_error(r, 400, "VALIDATION_ERROR", name,
-				       "'%s' must be an integer from %lld to "
-				       "%lld",
-				       name, lo, hi);
-	*out = v;
-	return 0;
-}
-
 int slate_entity_paging(slate_req *r, long long *limit, long long *offset)
 {
-	if (int_param(r, "limit", 1, LIST_MAX_LIMIT, LIST_DEFAULT_LIMIT,
-		      limit) ||
-	    int_param(r, "offset", 0, LIST_MAX_OFFSET, 0, offset))
+	if (slate_req_query_int(r, "limit", 1, LIST_MAX_LIMIT,
+				LIST_DEFAULT_LIMIT, limit) ||
+	    slate_req_query_int(r, "offset", 0, LIST_MAX_OFFSET, 0, offset))
 		return -1;
 	return 0;
 }
@@ -191,8 +171,8 @@ int slate_entity_filters(slate_req *r, const slate_entity *e, slate_buf *sql,
 	for (size_t i = 0; i < e->nfields; i++) {
 		const slate_field *f = &e->fields[i];
 		const char *v = (f->flags & SLATE_F_FILTER)
-					? slate_req_query(r, f->name)
-					: NULL;
+				    ? slate_req_query(r, f->name)
+				    : NULL;
 		if (!v)
 			continue;
 		if (*np >= max)
@@ -242,8 +222,8 @@ int slate_entity_filters(slate_req *r, const slate_entity *e, slate_buf *sql,
 	/* shoes.color=red: containment on a JSON object field (GIN-indexed) */
 	for (int i = 0; i < r->nquery; i++) {
 		const char *sub;
-		const slate_field *f = json_filter_field(e, r->query[i].key,
-							 &sub);
+		const slate_field *f =
+		    json_filter_field(e, r->query[i].key, &sub);
 		if (!f)
 			continue;
 		if (*np + 2 > max)
@@ -273,7 +253,8 @@ static int parent_scope(slate_req *r, const slate_entity *e, slate_buf *sql,
 {
 	if (!e->parent)
 		return 0;
-	const slate_entity *p = slate_core_entity(r->core, e->parent->ref_entity);
+	const slate_entity *p =
+	    slate_core_entity(r->core, e->parent->ref_entity);
 	const char *pid = p ? slate_req_param(r, p->id_param) : NULL;
 	if (!p || !pid)
 		return 0;
@@ -295,17 +276,17 @@ static int answer_page(slate_req *r, slate_buf *page_sql, slate_buf *count_sql,
 {
 	if (page_sql->oom || count_sql->oom)
 		return -1;
-	slate_result *page = slate_db_exec_req(r, page_sql->data, np + 2,
-					       params);
+	slate_result *page =
+	    slate_db_exec_req(r, page_sql->data, np + 2, params);
 	slate_result *total =
-		page ? slate_db_exec_req(r, count_sql->data, np, params) : NULL;
+	    page ? slate_db_exec_req(r, count_sql->data, np, params) : NULL;
 	if (!page || !total)
 		return slate_res_db_error(r);
 	const char *json = slate_db_value(page, 0, 0);
 	slate_res_raw(r, 200, json, strlen(json));
-	slate_res_meta(r, "total",
-		       json_integer(strtoll(slate_db_value(total, 0, 0), NULL,
-					    10)));
+	slate_res_meta(
+	    r, "total",
+	    json_integer(strtoll(slate_db_value(total, 0, 0), NULL, 10)));
 	slate_res_meta(r, "limit", json_integer(limit));
 	slate_res_meta(r, "offset", json_integer(offset));
 	return 0;
@@ -328,8 +309,8 @@ int slate_entity_h_list(slate_req *r, void *ud)
 		const slate_field *f = slate_entity_field(e, name);
 		if (!f || !(f->flags & SLATE_F_SORT))
 			return slate_res_error(r, 400, "VALIDATION_ERROR",
-					       "sort",
-					       "Cannot sort by '%s'", name);
+					       "sort", "Cannot sort by '%s'",
+					       name);
 		sort_col = f->name;
 	}
 
@@ -351,14 +332,15 @@ int slate_entity_h_list(slate_req *r, void *ud)
 	 * those rows only: building it for every row before the LIMIT made
 	 * a 50-row page of 10,000 episodes cost 85 ms instead of 7. */
 	const char *dir = desc ? "DESC" : "ASC";
-	slate_buf_addf(&sql,
-		       "SELECT coalesce('[' || string_agg(s.o::text, ',' ORDER BY "
-		       "s.k %s NULLS LAST, s.i) || ']', '[]') FROM (SELECT %s "
-		       "AS o, t.%s AS k, t.%s AS i FROM (SELECT t.*%s ORDER BY "
-		       "t.%s %s NULLS LAST, t.%s LIMIT $%d::bigint OFFSET "
-		       "$%d::bigint) t) s",
-		       dir, e->sql_object, sort_col, e->id_column, where.data,
-		       sort_col, dir, e->id_column, np + 1, np + 2);
+	slate_buf_addf(
+	    &sql,
+	    "SELECT coalesce('[' || string_agg(s.o::text, ',' ORDER BY "
+	    "s.k %s NULLS LAST, s.i) || ']', '[]') FROM (SELECT %s "
+	    "AS o, t.%s AS k, t.%s AS i FROM (SELECT t.*%s ORDER BY "
+	    "t.%s %s NULLS LAST, t.%s LIMIT $%d::bigint OFFSET "
+	    "$%d::bigint) t) s",
+	    dir, e->sql_object, sort_col, e->id_column, where.data, sort_col,
+	    dir, e->id_column, np + 1, np + 2);
 	slate_buf_addf(&count, "SELECT count(*)%s", where.data);
 	rc = answer_page(r, &sql, &count, params, np, limit, offset);
 out:
@@ -419,18 +401,19 @@ int slate_entity_h_search(slate_req *r, void *ud)
 	 * as text, since the document is user data. */
 	/* Rank and cut the page first; ts_headline, the costly part, runs
 	 * on the page's rows only. */
-	slate_buf_addf(&sql,
-		       "SELECT coalesce('[' || string_agg(s.o::text, ',' ORDER BY "
-		       "s.r DESC, s.i) || ']', '[]') FROM (SELECT (SELECT "
-		       "row_to_json(x) FROM (SELECT round(t.r_::numeric, 6) AS "
-		       "rank, ts_headline('english', %s, t.q_, 'StartSel=<b>, "
-		       "StopSel=</b>, MaxFragments=2, MaxWords=20, "
-		       "MinWords=5') AS snippet, %s AS \"%s\") x) AS o, t.r_ AS "
-		       "r, t.%s AS i FROM (SELECT t.*, q AS q_, ts_rank("
-		       "to_tsvector('english', %s), q) AS r_%s ORDER BY r_ DESC, "
-		       "t.%s LIMIT $%d::bigint OFFSET $%d::bigint) t) s",
-		       e->sql_doc, e->sql_object, e->name, e->id_column,
-		       e->sql_doc, where.data, e->id_column, np + 1, np + 2);
+	slate_buf_addf(
+	    &sql,
+	    "SELECT coalesce('[' || string_agg(s.o::text, ',' ORDER BY "
+	    "s.r DESC, s.i) || ']', '[]') FROM (SELECT (SELECT "
+	    "row_to_json(x) FROM (SELECT round(t.r_::numeric, 6) AS "
+	    "rank, ts_headline('english', %s, t.q_, 'StartSel=<b>, "
+	    "StopSel=</b>, MaxFragments=2, MaxWords=20, "
+	    "MinWords=5') AS snippet, %s AS \"%s\") x) AS o, t.r_ AS "
+	    "r, t.%s AS i FROM (SELECT t.*, q AS q_, ts_rank("
+	    "to_tsvector('english', %s), q) AS r_%s ORDER BY r_ DESC, "
+	    "t.%s LIMIT $%d::bigint OFFSET $%d::bigint) t) s",
+	    e->sql_doc, e->sql_object, e->name, e->id_column, e->sql_doc,
+	    where.data, e->id_column, np + 1, np + 2);
 	slate_buf_addf(&count, "SELECT count(*)%s", where.data);
 	rc = answer_page(r, &sql, &count, params, np, limit, offset);
 out:

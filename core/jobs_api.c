@@ -27,24 +27,6 @@
 static const char *const statuses[] = {"queued", "running", "succeeded",
 				       "failed", "dead",    NULL};
 
-static int int_query(slate_req *r, const char *name, long lo, long hi, long def,
-		     long *out)
-{
-	const char *s = slate_req_query(r, name);
-	*out = def;
-	if (!s)
-		return 0;
-	char *end;
-	errno = 0;
-	long v = strtol(s, &end, 10);
-	if (!*s || *end || errno || v < lo || v > hi)
-		return slate_res_error(
-		    r, 400, "VALIDATION_ERROR", name,
-		    "'%s' must be an integer from %ld to %ld", name, lo, hi);
-	*out = v;
-	return 0;
-}
-
 /* `status` takes one status or several, comma-separated; returned as a
  * text[] literal (the names need no quoting). */
 static int status_query(slate_req *r, char *out, size_t len)
@@ -102,20 +84,20 @@ static int h_list(slate_req *r, void *ud)
 	    "coalesce((SELECT json_agg(" JOB_JSON " ORDER BY created_at "
 	    "DESC, job_id) FROM (SELECT * FROM f ORDER BY created_at DESC, "
 	    "job_id LIMIT $5::int OFFSET $6::int) p), '[]')::text";
-	long limit, offset;
+	long long limit, offset;
 	char st[128];
 	const char *entity_id = slate_req_query(r, "entity_id");
-	if (int_query(r, "limit", 1, JOBS_MAX_LIMIT, JOBS_DEFAULT_LIMIT,
-		      &limit) ||
-	    int_query(r, "offset", 0, 1000000000L, 0, &offset) ||
+	if (slate_req_query_int(r, "limit", 1, JOBS_MAX_LIMIT,
+				JOBS_DEFAULT_LIMIT, &limit) ||
+	    slate_req_query_int(r, "offset", 0, 1000000000L, 0, &offset) ||
 	    status_query(r, st, sizeof(st)))
 		return -1;
 	if (entity_id && !slate_uuid_valid(entity_id))
 		return slate_res_error(r, 400, "VALIDATION_ERROR", "entity_id",
 				       "'entity_id' must be a UUID");
 	char lim[24], off[24];
-	snprintf(lim, sizeof(lim), "%ld", limit);
-	snprintf(off, sizeof(off), "%ld", offset);
+	snprintf(lim, sizeof(lim), "%lld", limit);
+	snprintf(off, sizeof(off), "%lld", offset);
 	const char *p[6] = {st[0] ? st : NULL,
 			    slate_req_query(r, "kind"),
 			    slate_req_query(r, "entity_type"),

@@ -1,6 +1,7 @@
 /* request.c - see request.h. */
 #include "request.h"
 
+#include <errno.h>
 #include <microhttpd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,8 +73,8 @@ static int kv_push(slate_req *r, slate_kv **arr, int *n, int *cap,
 	/* Grown in the arena by doubling; old arrays are simply abandoned. */
 	if (*n == *cap) {
 		int ncap = *cap ? *cap * 2 : 16;
-		slate_kv *na = slate_arena_alloc(&r->arena,
-						 sizeof(slate_kv) * (size_t)ncap);
+		slate_kv *na = slate_arena_alloc(&r->arena, sizeof(slate_kv) *
+								(size_t)ncap);
 		if (!na)
 			return -1;
 		if (*n)
@@ -113,6 +114,25 @@ const char *slate_req_query(slate_req *r, const char *name)
 		if (!strcmp(r->query[i].key, name))
 			return r->query[i].value;
 	return NULL;
+}
+
+int slate_req_query_int(slate_req *r, const char *name, long long lo,
+			long long hi, long long def, long long *out)
+{
+	const char *s = slate_req_query(r, name);
+	*out = def;
+	if (!s)
+		return 0;
+	char *end;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (!*s || *end || errno || v < lo || v > hi)
+		return slate_res_error(r, 400, "VALIDATION_ERROR", name,
+				       "'%s' must be an integer from %lld to "
+				       "%lld",
+				       name, lo, hi);
+	*out = v;
+	return 0;
 }
 
 const char *slate_req_header(slate_req *r, const char *name)
@@ -168,8 +188,8 @@ int slate_res_errorv(slate_req *r, unsigned status, const char *code,
 	json_t *e = json_object();
 	json_object_set_new(e, "code", json_string(code));
 	json_object_set_new(e, "message", slate_json_string_lossy(msg));
-	json_object_set_new(e, "field",
-			    field ? slate_json_string_lossy(field) : json_null());
+	json_object_set_new(
+	    e, "field", field ? slate_json_string_lossy(field) : json_null());
 	json_array_append_new(r->errors, e);
 	/* The first error decides the status: later ones are details. */
 	if (r->status < 400)
@@ -245,21 +265,20 @@ slate_result *slate_db_exec_req(slate_req *r, const char *sql, int nparams,
 	ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
 	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
 		const char *state =
-			res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+		    res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 		if (!state || PQstatus(slate_db_pgconn(r->db)) != CONNECTION_OK)
 			state = "08006";
 		snprintf(r->sqlstate, sizeof(r->sqlstate), "%s", state);
-		r->db_detail = res ? slate_arena_strdup(
-					     &r->arena,
-					     PQresultErrorField(
-						     res, PG_DIAG_MESSAGE_DETAIL))
-				   : NULL;
+		r->db_detail =
+		    res ? slate_arena_strdup(
+			      &r->arena,
+			      PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL))
+			: NULL;
 		r->db_constraint =
-			res ? slate_arena_strdup(
-				      &r->arena,
-				      PQresultErrorField(
-					      res, PG_DIAG_CONSTRAINT_NAME))
-			    : NULL;
+		    res ? slate_arena_strdup(
+			      &r->arena,
+			      PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME))
+			: NULL;
 		if (strncmp(state, "23", 2) != 0) /* constraint: expected */
 			slate_log(SLATE_LOG_ERROR, "db", r->request_id,
 				  "query failed (%s): %s", state,
@@ -289,8 +308,8 @@ int slate_db_rows(const slate_result *res)
 const char *slate_db_value(const slate_result *res, int row, int col)
 {
 	const PGresult *pg = ((const slate_result_node *)res)->res;
-	if (row < 0 || row >= PQntuples(pg) || col < 0 || col >= PQnfields(pg) ||
-	    PQgetisnull(pg, row, col))
+	if (row < 0 || row >= PQntuples(pg) || col < 0 ||
+	    col >= PQnfields(pg) || PQgetisnull(pg, row, col))
 		return NULL;
 	return PQgetvalue(pg, row, col);
 }
@@ -304,8 +323,9 @@ int slate_res_db_error(slate_req *r)
 {
 	const char *s = r->sqlstate;
 	if (!strncmp(s, "08", 2) || !strncmp(s, "57P", 3))
-		return slate_res_error(r, 503, "SERVICE_UNAVAILABLE", NULL,
-				       "The database is unavailable; try again");
+		return slate_res_error(
+		    r, 503, "SERVICE_UNAVAILABLE", NULL,
+		    "The database is unavailable; try again");
 	if (!strcmp(s, "23505")) {
 		/* PG's detail reads "Key (a, b)=(x, y) already exists.": the
 		 * column list names the fields in conflict. */
@@ -338,7 +358,8 @@ int slate_req_event_emit(slate_req *r, const char *event, json_t *payload)
 {
 	if (!r->events)
 		r->events = json_array();
-	json_t *pair = json_pack("[so]", event, payload ? payload : json_null());
+	json_t *pair =
+	    json_pack("[so]", event, payload ? payload : json_null());
 	if (!pair)
 		return -1;
 	return json_array_append_new(r->events, pair);
@@ -379,11 +400,12 @@ void slate_req_check_input(slate_req *r)
 					"The body must be application/json");
 			return;
 		}
-		r->body = slate_json_parse(r->body_buf, r->body_len,
-					   cfg->max_json_depth, err,
-					   sizeof(err));
+		r->body =
+		    slate_json_parse(r->body_buf, r->body_len,
+				     cfg->max_json_depth, err, sizeof(err));
 		if (!r->body) {
-			slate_res_error(r, 400, "INVALID_JSON", NULL, "%s", err);
+			slate_res_error(r, 400, "INVALID_JSON", NULL, "%s",
+					err);
 			return;
 		}
 	}
@@ -394,10 +416,9 @@ void slate_req_check_input(slate_req *r)
 		for (int k = 0; rt->query && rt->query[k]; k++)
 			ok |= !strcmp(rt->query[k], r->query[i].key);
 		if (!ok) {
-			slate_res_error(r, 400, "VALIDATION_ERROR",
-					r->query[i].key,
-					"Unknown query parameter '%s'",
-					r->query[i].key);
+			slate_res_error(
+			    r, 400, "VALIDATION_ERROR", r->query[i].key,
+			    "Unknown query parameter '%s'", r->query[i].key);
 			return;
 		}
 	}
@@ -420,12 +441,11 @@ void slate_req_execute(slate_req *r)
 	 * refused or failed request still counts), who is asking, the
 	 * input. Each answers the request itself when it refuses. */
 	r->want_tx = false;
-	if (slate_ratelimit_api(r) == 0 &&
-	    slate_auth_request(r, rt->perm) == 0)
+	if (slate_ratelimit_api(r) == 0 && slate_auth_request(r, rt->perm) == 0)
 		slate_req_check_input(r);
 	if (!slate_req_failed(r)) {
-		r->want_tx = strcmp(r->method, "GET") &&
-			     strcmp(r->method, "HEAD");
+		r->want_tx =
+		    strcmp(r->method, "GET") && strcmp(r->method, "HEAD");
 		rc = rt->handler(r, rt->ud);
 	}
 	bool ok = rc == 0 && !slate_req_failed(r);
@@ -483,8 +503,9 @@ char *slate_req_envelope(slate_req *r, size_t *len)
 		payload = r->raw;
 	} else {
 		key = "data";
-		d = r->data ? json_dumps(r->data, JSON_COMPACT | JSON_ENCODE_ANY)
-			    : NULL;
+		d = r->data
+			? json_dumps(r->data, JSON_COMPACT | JSON_ENCODE_ANY)
+			: NULL;
 		payload = d ? d : "null";
 	}
 	char *out = NULL;
@@ -530,14 +551,14 @@ int slate_req_build_response(slate_req *r)
 	char *body = slate_req_envelope(r, &len);
 	if (!body) {
 		static const char oom[] =
-			"{\"errors\":[{\"code\":\"INTERNAL_ERROR\",\"message\":"
-			"\"out of memory\",\"field\":null}]}";
+		    "{\"errors\":[{\"code\":\"INTERNAL_ERROR\",\"message\":"
+		    "\"out of memory\",\"field\":null}]}";
 		r->status = 500;
 		r->response = MHD_create_response_from_buffer(
-			sizeof(oom) - 1, (void *)oom, MHD_RESPMEM_PERSISTENT);
+		    sizeof(oom) - 1, (void *)oom, MHD_RESPMEM_PERSISTENT);
 	} else {
 		r->response = MHD_create_response_from_buffer(
-			len, body, MHD_RESPMEM_MUST_FREE);
+		    len, body, MHD_RESPMEM_MUST_FREE);
 		if (!r->response)
 			free(body);
 	}

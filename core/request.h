@@ -28,7 +28,6 @@ typedef struct slate_result_node {
 	struct slate_result_node *next;
 } slate_result_node;
 
-
 struct slate_req {
 	slate_arena arena;
 	struct slate_core *core;
@@ -37,7 +36,7 @@ struct slate_req {
 
 	char request_id[129];
 	const char *method;
-	char *path;       /* as received, for logs */
+	char *path;	  /* as received, for logs */
 	char *match_path; /* split by the router; params point into it */
 	slate_match match;
 	int route_status; /* 200, 404 or 405 from the router */
@@ -64,7 +63,7 @@ struct slate_req {
 	char *raw;
 	size_t raw_len;
 	json_t *errors; /* array, NULL when none */
-	json_t *meta;   /* extra metadata keys, NULL when none */
+	json_t *meta;	/* extra metadata keys, NULL when none */
 	slate_kv *res_headers;
 	int nres_headers, res_headers_cap;
 	struct MHD_Response *response; /* ready to queue */
@@ -79,11 +78,11 @@ struct slate_req {
 	char *db_constraint; /* constraint named by the last failure */
 
 	/* who is asking; NULL until authentication fills them (auth.c) */
-	const char *user_id;      /* NULL for an external subject not a UUID */
+	const char *user_id; /* NULL for an external subject not a UUID */
 	const char *user_email;
 	const char *user_subject; /* the token's sub */
-	unsigned groups;          /* SLATE_GROUP_* bits (users.h) */
-	bool auth_external;       /* token from the OIDC issuer */
+	unsigned groups;	  /* SLATE_GROUP_* bits (users.h) */
+	bool auth_external;	  /* token from the OIDC issuer */
 	/* Commit even though the response is an error: a failed login's
 	 * counters and audit row, a reused refresh token's revocation. */
 	bool commit_on_error;
@@ -126,8 +125,7 @@ const char *slate_req_header(slate_req *r, const char *name);
 const json_t *slate_req_body(slate_req *r);
 const char *slate_req_id(slate_req *r);
 int slate_res_json(slate_req *r, unsigned status, json_t *data);
-int slate_res_raw(slate_req *r, unsigned status, const char *json,
-		  size_t len);
+int slate_res_raw(slate_req *r, unsigned status, const char *json, size_t len);
 int slate_res_error(slate_req *r, unsigned status, const char *code,
 		    const char *field, const char *fmt, ...) SLATE_PRINTF(5, 6);
 int slate_res_errorv(slate_req *r, unsigned status, const char *code,
@@ -141,6 +139,11 @@ const char *slate_db_value(const slate_result *res, int row, int col);
 const char *slate_db_sqlstate(slate_req *r);
 void *slate_req_alloc(slate_req *r, size_t size);
 int slate_req_event_emit(slate_req *r, const char *event, json_t *payload);
+
+/* Query parameter `name` as an integer in [lo, hi]; `def` when absent.
+ * 0, or -1 after answering 400 naming the parameter. */
+int slate_req_query_int(slate_req *r, const char *name, long long lo,
+			long long hi, long long def, long long *out);
 
 /* Whether the response so far is an error (an error was added or status is
  * 400 or more). */

@@ -22,8 +22,6 @@
 
 #include "backgrounds_migrations.h"
 
-static const char *const approval_status[] = {"draft", "approved", "rejected",
-					      NULL};
 
 #define RO SLATE_F_READONLY
 #define FS (SLATE_F_FILTER | SLATE_F_SORT)
@@ -67,7 +65,7 @@ static const slate_field background_fields[] = {
      .type = SLATE_T_TEXT,
      .flags = FS | SLATE_F_NOT_NULL,
      .max_len = 50,
-     .one_of = approval_status},
+     .one_of = slate_enum_approval_status},
     {.name = "created_at",
      .type = SLATE_T_TIMESTAMPTZ,
      .flags = RO | SLATE_F_SORT},

@@ -19,20 +19,11 @@
 
 static const slate_host *host;
 
-/* The seed's TALENT_SOURCES (architecture.md, section 11). */
-static const char *const talent_sources[] = {"Lala", "JustAWomanInHerPrime",
-					     "Guest", NULL};
-/* The seed's CLIP_QUALITY. */
-static const char *const clip_quality[] = {"hero", "good", "maybe", "reject",
-					   NULL};
 /* Review state of a clip. The seed only gives the default, 'pending_review';
  * a reviewer approves or rejects it, and an archived clip is kept but out of
  * the editors' way. */
 static const char *const clip_status[] = {"pending_review", "approved",
 					  "rejected", "archived", NULL};
-/* The seed's APPROVAL_STATUS. */
-static const char *const approval_status[] = {"draft", "approved", "rejected",
-					      NULL};
 
 #define RO SLATE_F_READONLY
 #define FS (SLATE_F_FILTER | SLATE_F_SORT)
@@ -49,7 +40,7 @@ static const slate_field clip_fields[] = {
      .type = SLATE_T_TEXT,
      .flags = SLATE_F_REQUIRED | SLATE_F_NOT_NULL | FS,
      .max_len = 100,
-     .one_of = talent_sources},
+     .one_of = slate_enum_talent_sources},
     {.name = "clip_type",
      .type = SLATE_T_TEXT,
      .flags = SLATE_F_NOT_NULL | SLATE_F_FILTER,
@@ -87,7 +78,7 @@ static const slate_field clip_fields[] = {
      .type = SLATE_T_TEXT,
      .flags = FS,
      .max_len = 50,
-     .one_of = clip_quality},
+     .one_of = slate_enum_clip_quality},
     {.name = "status",
      .type = SLATE_T_TEXT,
      .flags = FS | SLATE_F_NOT_NULL,
@@ -107,7 +98,7 @@ static const slate_field clip_fields[] = {
      .type = SLATE_T_TEXT,
      .flags = FS | SLATE_F_NOT_NULL,
      .max_len = 50,
-     .one_of = approval_status},
+     .one_of = slate_enum_approval_status},
     {.name = "created_at",
      .type = SLATE_T_TIMESTAMPTZ,
      .flags = RO | SLATE_F_SORT},

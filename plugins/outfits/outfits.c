@@ -26,8 +26,6 @@
 
 #include "outfits_migrations.h"
 
-static const char *const approval_status[] = {"draft", "approved", "rejected",
-					      NULL};
 
 /* The seed leaves season free text. It is a closed set here because season
  * is mostly used as a filter, and a filter matches exactly: "fall", "Fall"
@@ -89,7 +87,7 @@ static const slate_field outfit_fields[] = {
      .type = SLATE_T_TEXT,
      .flags = FS | SLATE_F_NOT_NULL,
      .max_len = 50,
-     .one_of = approval_status},
+     .one_of = slate_enum_approval_status},
     {.name = "created_at",
      .type = SLATE_T_TIMESTAMPTZ,
      .flags = RO | SLATE_F_SORT},

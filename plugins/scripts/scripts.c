@@ -53,9 +53,6 @@ static const char *const script_sources[] = {
     "import",	     /* bulk import from another system */
     "transcription", /* transcribed from footage */
     NULL};
-/* The seed's APPROVAL_STATUS. */
-static const char *const approval_status[] = {"draft", "approved", "rejected",
-					      NULL};
 
 #define RO SLATE_F_READONLY
 
@@ -105,7 +102,7 @@ static const slate_field sv_fields[] = {
      .type = SLATE_T_TEXT,
      .flags = SLATE_F_FILTER | SLATE_F_NOT_NULL,
      .max_len = 50,
-     .one_of = approval_status},
+     .one_of = slate_enum_approval_status},
     {.name = "created_at",
      .type = SLATE_T_TIMESTAMPTZ,
      .flags = RO | SLATE_F_SORT},

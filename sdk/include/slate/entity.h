@@ -16,6 +16,7 @@
 #ifndef SLATE_ENTITY_H
 #define SLATE_ENTITY_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -97,6 +98,18 @@ typedef struct slate_view {
 	const char *suffix;        /* "script" */
 	const char *const *fields; /* NULL-terminated field names */
 } slate_view;
+
+/* The seed's enumerations (its section 11), for slate_field.one_of, so a
+ * plugin never spells them again. */
+static const char *const slate_enum_approval_status[] = {"draft", "approved",
+							 "rejected", NULL};
+static const char *const slate_enum_talent_sources[] = {
+	"Lala", "JustAWomanInHerPrime", "Guest", NULL};
+static const char *const slate_enum_clip_quality[] = {"hero", "good", "maybe",
+						      "reject", NULL};
+static const char *const slate_enum_episode_status[] = {
+	"draft",    "in_production", "ready_for_publish", "published",
+	"archived", "on_hold",	     "canceled",	  NULL};
 
 /* Operations the core serves for an entity. */
 #define SLATE_OP_LIST (1u << 0)
