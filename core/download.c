@@ -133,6 +133,8 @@ static int h_file(slate_req *r, void *ud)
 		if (!url)
 			return -1;
 		slate_res_header(r, "Location", url);
+		/* the URL expires soon: no cache may keep the redirect */
+		slate_res_header(r, "Cache-Control", "no-store");
 		int rc = slate_res_json(r, 302, json_pack("{s:s}", "url", url));
 		free(url);
 		return rc;

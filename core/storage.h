@@ -8,7 +8,8 @@
  *
  * Writes are atomic: put_begin opens a writer, put_write streams bytes in,
  * put_commit makes the whole object visible at once (temporary file, fsync,
- * rename locally; multipart upload then complete on S3), put_abort leaves
+ * rename locally; on S3 a temporary file then one PUT, or a multipart upload
+ * completed only when every part is in), put_abort leaves
  * nothing behind. No reader ever sees a partial object.
  *
  * Keys reach a backend only after slate_store_key_valid(), the one place
@@ -52,8 +53,10 @@ typedef struct slate_store_ops {
 	int (*put_commit)(slate_store_writer *w);
 	/* Drop everything written and free the writer. */
 	void (*put_abort)(slate_store_writer *w);
-	/* A read-only descriptor on the object (local only; NULL on S3). The
-	 * caller closes it. -1 (errno ENOENT when there is no object). */
+	/* A read-only descriptor on the object (on S3, a temporary copy
+	 * fetched whole first: for slated's own reads, never for client
+	 * downloads). The caller closes it. -1 (errno ENOENT when there is
+	 * no object). */
 	int (*open_fd)(slate_store *s, const char *key, slate_store_info *st);
 	/* 0 and *st, 1 when there is no such object, -1 on error. */
 	int (*stat)(slate_store *s, const char *key, slate_store_info *st);

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages Slate needs to build, run, test and bench.
+# Installs the Debian 12 packages Slate needs to build, run, test and bench,
+# and s3rver (tests/s3, pinned by its package-lock.json) for the S3 tests.
 # Does nothing (and says nothing) when they are all present.
 set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 PACKAGES=(
 	build-essential
@@ -21,7 +24,20 @@ PACKAGES=(
 	postgresql-15
 	postgresql-client-15
 	wrk
+	awscli
 )
+# node and npm run s3rver (test_storage_s3). A machine that has its own
+# node already (nodesource, nvm) keeps it; Debian's would conflict.
+if ! command -v npm >/dev/null; then
+	PACKAGES+=(nodejs npm)
+fi
+
+# s3rver and its dependencies, exactly as locked, when they are missing.
+install_s3rver() {
+	[[ -d $root/tests/s3/node_modules/s3rver ]] && return 0
+	echo "deps.sh: installing s3rver (npm ci --prefix tests/s3)" >&2
+	npm ci --prefix "$root/tests/s3" --no-audit --no-fund >&2
+}
 
 # Sets `missing` to the packages of PACKAGES not installed, with a single
 # dpkg-query (it names only the packages it knows; unknown ones are missing).
@@ -38,7 +54,10 @@ find_missing() {
 }
 
 find_missing
-[[ ${#missing[@]} -eq 0 ]] && exit 0
+if [[ ${#missing[@]} -eq 0 ]]; then
+	install_s3rver
+	exit 0
+fi
 
 if [[ $(id -u) -eq 0 ]]; then
 	as_root=()
@@ -76,3 +95,4 @@ if [[ ${#missing[@]} -ne 0 ]]; then
 	echo "deps.sh: could not install: ${missing[*]}" >&2
 	exit 1
 fi
+install_s3rver
