@@ -11,6 +11,7 @@
 
 #include "core.h"
 #include "log.h"
+#include "secrets.h"
 #include "request.h"
 #include "users.h"
 #include "util.h"
@@ -150,39 +151,12 @@ int slate_auth_init_keys(slate_auth **out, const slate_config *cfg,
 	return 0;
 }
 
-/* The shared secret: the first process to get here makes it. */
-static int load_secret(PGconn *pg, char *out, size_t len, char *err,
-		       size_t errlen)
-{
-	char fresh[96];
-	if (slate_users_random_b64(fresh, sizeof(fresh), 64)) {
-		snprintf(err, errlen, "cannot make a random secret");
-		return -1;
-	}
-	const char *p[2] = {SECRET_NAME, fresh};
-	PGresult *r = PQexecParams(
-	    pg,
-	    "WITH ins AS (INSERT INTO auth_secrets (name, secret) VALUES "
-	    "($1, $2) ON CONFLICT (name) DO NOTHING RETURNING secret) "
-	    "SELECT secret FROM ins UNION ALL SELECT secret FROM "
-	    "auth_secrets WHERE name = $1",
-	    2, NULL, p, NULL, NULL, 0);
-	int rc = -1;
-	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) >= 1) {
-		snprintf(out, len, "%s", PQgetvalue(r, 0, 0));
-		rc = 0;
-	} else {
-		snprintf(err, errlen, "auth secret: %s", PQerrorMessage(pg));
-	}
-	PQclear(r);
-	return rc;
-}
-
 int slate_auth_init(slate_auth **out, const slate_config *cfg, PGconn *pg,
 		    char *err, size_t errlen)
 {
 	char secret[128];
-	if (load_secret(pg, secret, sizeof(secret), err, errlen) ||
+	if (slate_secret_shared(pg, SECRET_NAME, secret, sizeof(secret), err,
+				errlen) ||
 	    slate_auth_init_keys(out, cfg, secret, err, errlen))
 		return -1;
 	char password[24];

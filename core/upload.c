@@ -8,7 +8,6 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <openssl/rand.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +17,7 @@
 
 #include "entity.h"
 #include "log.h"
+#include "secrets.h"
 #include "ratelimit.h"
 #include "request.h"
 #include "storage.h"
@@ -816,36 +816,6 @@ int slate_upload_register(slate_core *core, char *err, size_t errlen)
 	return 0;
 }
 
-/* The shared secret: the first process to get here makes it. */
-static int load_secret(PGconn *pg, char *out, size_t len, char *err,
-		       size_t errlen)
-{
-	unsigned char rnd[48];
-	char fresh[97];
-	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
-		return slate_errf(err, errlen, "cannot make a random secret");
-	for (size_t i = 0; i < sizeof(rnd); i++)
-		sprintf(fresh + 2 * i, "%02x", rnd[i]);
-	const char *p[2] = {SECRET_NAME, fresh};
-	PGresult *r = PQexecParams(
-	    pg,
-	    "WITH ins AS (INSERT INTO auth_secrets (name, secret) VALUES "
-	    "($1, $2) ON CONFLICT (name) DO NOTHING RETURNING secret) "
-	    "SELECT secret FROM ins UNION ALL SELECT secret FROM "
-	    "auth_secrets WHERE name = $1",
-	    2, NULL, p, NULL, NULL, 0);
-	int rc = -1;
-	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) >= 1) {
-		snprintf(out, len, "%s", PQgetvalue(r, 0, 0));
-		rc = 0;
-	} else {
-		slate_errf(err, errlen, "upload secret: %s",
-			   PQerrorMessage(pg));
-	}
-	PQclear(r);
-	return rc;
-}
-
 int slate_upload_start(slate_core *core, const char *conninfo, char *err,
 		       size_t errlen)
 {
@@ -857,7 +827,8 @@ int slate_upload_start(slate_core *core, const char *conninfo, char *err,
 	PGconn *pg = PQconnectdb(conninfo);
 	int rc =
 	    PQstatus(pg) == CONNECTION_OK
-		? load_secret(pg, u->secret, sizeof(u->secret), err, errlen)
+		? slate_secret_shared(pg, SECRET_NAME, u->secret,
+				      sizeof(u->secret), err, errlen)
 		: slate_errf(err, errlen, "cannot connect to the database: %s",
 			     PQerrorMessage(pg));
 	PQfinish(pg);
