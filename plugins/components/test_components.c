@@ -259,22 +259,10 @@ static void test_bad_inputs_change_nothing(void)
 	};
 	long before = fingerprint();
 	CU_ASSERT_FATAL(before != -1);
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		th_resp r;
-		CU_ASSERT_FATAL(th_req(&srv, cases[i].method, cases[i].path,
-				       cases[i].body, NULL, &r) == 0);
-		bool ok = r.status == cases[i].status && r.json &&
-			  json_object_get(r.json, "errors") &&
-			  !strcmp(th_err_field(&r), cases[i].field);
-		if (!ok)
-			fprintf(stderr,
-				"bad input %zu (%s %s %s): got %ld %s\n", i,
-				cases[i].method, cases[i].path,
-				cases[i].body ? cases[i].body : "", r.status,
-				r.body ? r.body : "(no body)");
-		CU_ASSERT(ok);
-		th_resp_free(&r);
-	}
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		CU_ASSERT(th_expect_error(&srv, cases[i].method, cases[i].path,
+					  cases[i].body, cases[i].status, NULL,
+					  cases[i].field));
 	/* bad list queries */
 	const char *bad_queries[][2] = {
 	    {"component_type=podcast", "component_type"},

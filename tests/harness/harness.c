@@ -4,6 +4,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +13,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <netinet/in.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,15 +32,13 @@ static int free_port(void)
 	return ntohs(sa.sin_port);
 }
 
-static int write_config(th_server *s, const char *extra, char *path,
-			size_t len)
+static int write_config(th_server *s, const char *extra, char *path, size_t len)
 {
 	json_t *cfg = json_pack(
-		"{s:s, s:i, s:s, s:s, s:{s:i, s:b}, s:{s:i, s:i}, s:{s:s}}",
-		"bind", "127.0.0.1", "port", s->port, "data_dir", "data",
-		"plugin_dir", SLATE_PLUGIN_DIRS, "database", "pool_size", 4,
-		"cluster_fsync", 0, "http", "workers", 4, "io_threads", 2, "log",
-		"level", "info");
+	    "{s:s, s:i, s:s, s:s, s:{s:i, s:b}, s:{s:i, s:i}, s:{s:s}}", "bind",
+	    "127.0.0.1", "port", s->port, "data_dir", "data", "plugin_dir",
+	    SLATE_PLUGIN_DIRS, "database", "pool_size", 4, "cluster_fsync", 0,
+	    "http", "workers", 4, "io_threads", 2, "log", "level", "info");
 	/* rate limits off unless a test turns them on */
 	json_object_set_new(cfg, "rate_limit",
 			    json_pack("{s:b}", "enabled", 0));
@@ -51,7 +49,8 @@ static int write_config(th_server *s, const char *extra, char *path,
 		json_error_t e;
 		json_t *x = json_loads(extra, 0, &e);
 		if (!x) {
-			fprintf(stderr, "harness: bad extra config: %s\n", e.text);
+			fprintf(stderr, "harness: bad extra config: %s\n",
+				e.text);
 			json_decref(cfg);
 			return -1;
 		}
@@ -79,13 +78,12 @@ static int setup_accounts(th_server *s)
 {
 	static const struct {
 		const char *email, *groups;
-	} acc[] = {{TH_ADMIN, "admin"},
-		   {TH_EDITOR, "editor"},
-		   {TH_VIEWER, "viewer"}};
+	} acc[] = {
+	    {TH_ADMIN, "admin"}, {TH_EDITOR, "editor"}, {TH_VIEWER, "viewer"}};
 	char *toks[3] = {s->tok_admin, s->tok_editor, s->tok_viewer};
 	char out[4096];
 	for (int i = 0; i < 3; i++) {
-		const char *args[] = {"user",	      "add",	 acc[i].email,
+		const char *args[] = {"user",	  "add",	 acc[i].email,
 				      "--groups", acc[i].groups, NULL};
 		int st = th_ctl(s, TH_PASSWORD "\n", out, sizeof(out), args);
 		if (st != 0 && !strstr(out, "already exists")) {
@@ -211,8 +209,8 @@ static size_t on_body(char *p, size_t sz, size_t n, void *ud)
 	return sz * n;
 }
 
-int th_req(th_server *s, const char *method, const char *path,
-	   const char *body, const char *const *extra_headers, th_resp *r)
+int th_req(th_server *s, const char *method, const char *path, const char *body,
+	   const char *const *extra_headers, th_resp *r)
 {
 	return th_req_as(s, s->token, method, path, body, extra_headers, r);
 }
@@ -229,7 +227,8 @@ int th_req_as(th_server *s, const char *token, const char *method,
 	snprintf(url, sizeof(url), "%s%s", s->base, path);
 	struct curl_slist *hdrs = NULL;
 	if (body)
-		hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+		hdrs =
+		    curl_slist_append(hdrs, "Content-Type: application/json");
 	for (int i = 0; extra_headers && extra_headers[i]; i++)
 		hdrs = curl_slist_append(hdrs, extra_headers[i]);
 	if (token) {
@@ -328,14 +327,35 @@ long th_total(th_server *s, const char *path)
 	if (th_req(s, "GET", path, NULL, NULL, &r))
 		return -1;
 	long t = r.status == 200
-			 ? (long)json_integer_value(json_object_get(
-				   json_object_get(r.json, "metadata"), "total"))
-			 : -1;
+		     ? (long)json_integer_value(json_object_get(
+			   json_object_get(r.json, "metadata"), "total"))
+		     : -1;
 	if (t < 0)
 		fprintf(stderr, "GET %s: %ld %s\n", path, r.status,
 			r.body ? r.body : "");
 	th_resp_free(&r);
 	return t;
+}
+
+bool th_expect_error(th_server *s, const char *method, const char *path,
+		     const char *body, long status, const char *code,
+		     const char *field)
+{
+	th_resp r;
+	if (th_req(s, method, path, body, NULL, &r)) {
+		fprintf(stderr, "%s %s: request failed\n", method, path);
+		return false;
+	}
+	bool ok = r.status == status && r.json &&
+		  json_object_get(r.json, "errors") &&
+		  (!code || !*code || !strcmp(th_err_code(&r), code)) &&
+		  !strcmp(th_err_field(&r), field);
+	if (!ok)
+		fprintf(stderr, "expected %ld %s: %s %s %s: got %ld %s\n",
+			status, field, method, path, body ? body : "", r.status,
+			r.body ? r.body : "(no body)");
+	th_resp_free(&r);
+	return ok;
 }
 
 static const char *err_member(const th_resp *r, const char *key)
@@ -358,7 +378,7 @@ const char *th_err_field(const th_resp *r)
 const char *th_data_str(const th_resp *r, const char *key)
 {
 	return json_string_value(
-		json_object_get(json_object_get(r->json, "data"), key));
+	    json_object_get(json_object_get(r->json, "data"), key));
 }
 
 const char *th_cluster_dir(th_server *s)
@@ -436,10 +456,10 @@ long th_fingerprint(th_server *s)
 	/* Counts and a hash of every row's text: catches inserts, updates
 	 * and soft deletes alike. */
 	return th_sql_long(
-		s, "SELECT (SELECT count(*) FROM audit_log) * 1000003 + "
-		   "coalesce((SELECT sum(hashtext(s::text)) FROM shows s), 0) + "
-		   "coalesce((SELECT sum(hashtext(e::text)) FROM episodes e), "
-		   "0)");
+	    s, "SELECT (SELECT count(*) FROM audit_log) * 1000003 + "
+	       "coalesce((SELECT sum(hashtext(s::text)) FROM shows s), 0) + "
+	       "coalesce((SELECT sum(hashtext(e::text)) FROM episodes e), "
+	       "0)");
 }
 
 int th_run(char *const argv[], char *out, size_t len)
@@ -471,13 +491,13 @@ int th_run(char *const argv[], char *out, size_t len)
 long th_login(th_server *s, const char *email, const char *password,
 	      char *token, size_t len, char *refresh, size_t rlen)
 {
-	json_t *b = json_pack("{s:s, s:s}", "email", email, "password",
-			      password);
+	json_t *b =
+	    json_pack("{s:s, s:s}", "email", email, "password", password);
 	char *body = json_dumps(b, JSON_COMPACT);
 	json_decref(b);
 	th_resp r;
-	int rc = th_req_as(s, NULL, "POST", "/api/v1/auth/login", body, NULL,
-			   &r);
+	int rc =
+	    th_req_as(s, NULL, "POST", "/api/v1/auth/login", body, NULL, &r);
 	free(body);
 	if (rc)
 		return -1;

@@ -14,11 +14,11 @@
 typedef struct th_server {
 	pid_t pid;
 	int port;
-	char dir[256];      /* temp dir: config, data, logs */
+	char dir[256];	    /* temp dir: config, data, logs */
 	char log_path[300]; /* slated's stderr */
 	char out_path[300]; /* slated's stdout */
-	char base[64];      /* http://127.0.0.1:PORT */
-	PGconn *db;         /* direct connection, opened on first use */
+	char base[64];	    /* http://127.0.0.1:PORT */
+	PGconn *db;	    /* direct connection, opened on first use */
 	char cfg_path[300]; /* the config slated was started with */
 	/* Access tokens of the test accounts (TH_ADMIN, TH_EDITOR, TH_VIEWER),
 	 * logged in by th_start. th_req sends `token` (admin's by default). */
@@ -52,8 +52,8 @@ bool th_alive(th_server *s);
 
 /* One request; body may be NULL. extra_headers: NULL-terminated "K: V"
  * strings or NULL. Fills *r (release with th_resp_free). 0 or -1. */
-int th_req(th_server *s, const char *method, const char *path,
-	   const char *body, const char *const *extra_headers, th_resp *r);
+int th_req(th_server *s, const char *method, const char *path, const char *body,
+	   const char *const *extra_headers, th_resp *r);
 void th_resp_free(th_resp *r);
 
 /* th_req with a given bearer token; NULL sends no Authorization header. */
@@ -86,6 +86,13 @@ bool th_create(th_server *s, const char *path, const char *body,
 	       const char *id_key, char *out);
 /* metadata.total of a GET answered 200, or -1 (the answer printed). */
 long th_total(th_server *s, const char *path);
+
+/* Send one request that must fail: true when it answers `status` with an
+ * error envelope whose first error names `field` ("" for none) and, unless
+ * `code` is NULL or "", has that code. Prints the answer otherwise. */
+bool th_expect_error(th_server *s, const char *method, const char *path,
+		     const char *body, long status, const char *code,
+		     const char *field);
 
 /* The first error's code/field, or "" when none. */
 const char *th_err_code(const th_resp *r);
