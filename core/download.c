@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "entity.h"
+#include "files.h"
 #include "request.h"
 #include "storage.h"
 #include "upload.h"
@@ -127,6 +128,17 @@ static int h_file(slate_req *r, void *ud)
 	const char *ctype = slate_db_value(up, 0, 0);
 	const char *sha = slate_db_value(up, 0, 1);
 
+	return slate_download_serve(r, store, key, ctype, sha);
+}
+
+int slate_download_serve(slate_req *r, const char *store, const char *key,
+			 const char *ctype, const char *etag_hint)
+{
+	slate_store *st =
+	    store ? slate_storage_get(r->core->storage, store) : NULL;
+	if (!st || !key || !slate_store_key_valid(key))
+		return slate_res_error(r, 404, "NOT_FOUND", NULL,
+				       "No such file");
 	if (r->core->storage->s3) {
 		char *url = slate_store_presign(
 		    st, "GET", key, NULL, 0, r->core->cfg->download_url_ttl_s);
@@ -142,11 +154,9 @@ static int h_file(slate_req *r, void *ud)
 	slate_store_info ss;
 	int fd = slate_store_open_fd(st, key, &ss);
 	if (fd < 0)
-		return slate_res_error(r, 404, "NOT_FOUND", field,
-				       "The file of this %s is missing from "
-				       "the store",
-				       etype);
-	const char *etag = sha ? sha : ss.etag;
+		return slate_res_error(r, 404, "NOT_FOUND", NULL,
+				       "The file is missing from the store");
+	const char *etag = etag_hint ? etag_hint : ss.etag;
 	char qetag[100];
 	snprintf(qetag, sizeof(qetag), "\"%s\"", etag);
 	if (etag_match(slate_req_header(r, "If-None-Match"), etag)) {

@@ -46,10 +46,10 @@ struct slate_entity {
 	slate_filter *filters;
 	size_t nfilters;
 
-	char *sql_object; /* json_build_object(...) over alias t */
-	char *sql_get;    /* $1 = id */
-	char *sql_delete; /* $1 = id */
-	char *sql_doc;    /* the search document text, or NULL */
+	char *sql_object;	 /* json_build_object(...) over alias t */
+	char *sql_get;		 /* $1 = id */
+	char *sql_delete;	 /* $1 = id */
+	char *sql_doc;		 /* the search document text, or NULL */
 	const char **list_query; /* accepted query parameters, NULL-ended */
 };
 
@@ -62,8 +62,7 @@ int slate_entity_register(slate_core *core, const char *owner,
 void slate_entity_free(slate_entity *e);
 
 /* The field called `name`, or NULL. */
-const slate_field *slate_entity_field(const slate_entity *e,
-				      const char *name);
+const slate_field *slate_entity_field(const slate_entity *e, const char *name);
 
 /* Apply `changes` (borrowed; validated in PATCH mode here) to the live row
  * `id` of `e` with audit rows and event, as PATCH does. On success
@@ -71,12 +70,17 @@ const slate_field *slate_entity_field(const slate_entity *e,
 int slate_entity_patch(slate_req *r, const slate_entity *e, const char *id,
 		       const json_t *changes, json_t **row_out);
 
+/* Create a row of `e` from `body` (borrowed) as POST does, with audit row
+ * and event; a nested entity's parent field must be in `body`. On success
+ * *row_out is the new row (new reference). -1 after answering. */
+int slate_entity_create(slate_req *r, const slate_entity *e, const json_t *body,
+			json_t **row_out);
+
 /* ---- shared by entity_read.c, entity_write.c and link.c -------------- */
 
 /* The UUID path parameter `param`, checked; NULL after answering 400. */
 const char *slate_entity_path_uuid(slate_req *r, const char *param);
-int slate_entity_not_found(slate_req *r, const slate_entity *e,
-			   const char *id);
+int slate_entity_not_found(slate_req *r, const slate_entity *e, const char *id);
 /* Whether `id` names a live row of `e`: 1 yes, 0 no, -1 after answering. */
 int slate_entity_exists(slate_req *r, const slate_entity *e, const char *id);
 /* Parse JSON text PostgreSQL produced. New reference, or NULL. */

@@ -21,12 +21,12 @@ static int check_refs(slate_req *r, const slate_entity *e,
 	int errors = 0;
 	for (size_t i = 0; i < e->nfields; i++) {
 		const slate_field *f = &e->fields[i];
-		json_t *v = f->ref_entity ? json_object_get(changes, f->name)
-					  : NULL;
+		json_t *v =
+		    f->ref_entity ? json_object_get(changes, f->name) : NULL;
 		if (!v || !json_is_string(v))
 			continue;
-		const slate_entity *ref = slate_core_entity(r->core,
-							   f->ref_entity);
+		const slate_entity *ref =
+		    slate_core_entity(r->core, f->ref_entity);
 		if (!ref) {
 			slate_log(SLATE_LOG_ERROR, e->owner, r->request_id,
 				  "field %s.%s refers to unknown entity %s",
@@ -74,45 +74,18 @@ const char *slate_entity_audit_row(slate_req *r, const slate_entity *e,
 
 /* ---- create ----------------------------------------------------------- */
 
-int slate_entity_h_create(slate_req *r, void *ud)
+/* Validate `changes` (owned by the caller, may be modified by the prepare
+ * hook) as a new row of `e`, insert it, audit it and queue its event. On
+ * success *json_out is the row's JSON text (borrowed until the request
+ * ends). -1 after the error was set. */
+static int insert_row(slate_req *r, const slate_entity *e, json_t *changes,
+		      const char **json_out)
 {
-	const slate_entity *e = ud;
-	if (slate_entity_check_query(r, NULL, NULL))
-		return -1;
-	if (!r->body)
-		return slate_res_error(r, 400, "VALIDATION_ERROR", NULL,
-				       "A JSON body is required");
-	/* Nested: the parent comes from the URL, never from the body. */
-	const char *parent_id = NULL;
-	if (e->parent) {
-		const slate_entity *p =
-			slate_core_entity(r->core, e->parent->ref_entity);
-		parent_id = p ? slate_entity_path_uuid(r, p->id_param) : NULL;
-		if (!parent_id)
-			return -1;
-		if (json_object_get(r->body, e->parent->name))
-			return slate_res_error(r, 400, "VALIDATION_ERROR",
-					       e->parent->name,
-					       "'%s' comes from the URL",
-					       e->parent->name);
-		int live = slate_entity_exists(r, p, parent_id);
-		if (live <= 0)
-			return live < 0 ? -1
-					: slate_entity_not_found(r, p, parent_id);
-	}
-	json_t *changes = json_deep_copy(r->body);
-	if (!changes)
-		return slate_res_error(r, 400, "VALIDATION_ERROR", NULL,
-				       "The request body must be a JSON object");
-	if (parent_id)
-		json_object_set_new(changes, e->parent->name,
-				    json_string(parent_id));
-	int rc = -1;
 	if (slate_validate_object(r, changes, e->fields, e->nfields,
 				  SLATE_VALIDATE_CREATE) ||
 	    check_refs(r, e, changes) ||
 	    (e->prepare && e->prepare(r, changes, NULL, e->ud)))
-		goto out;
+		return -1;
 
 	slate_buf cols = SLATE_BUF_INIT, sql = SLATE_BUF_INIT;
 	for (size_t i = 0; i < e->nfields; i++)
@@ -135,28 +108,85 @@ int slate_entity_h_create(slate_req *r, void *ud)
 	slate_buf_release(&cols);
 	char *doc = json_dumps(changes, JSON_COMPACT);
 	const char *params[1] = {doc};
-	slate_result *res = (sql.oom || !doc) ? NULL
-					      : slate_db_exec_req(r, sql.data,
-								  nparams,
-								  params);
+	slate_result *res =
+	    (sql.oom || !doc) ? NULL
+			      : slate_db_exec_req(r, sql.data, nparams, params);
 	slate_buf_release(&sql);
 	free(doc);
 	if (!res) {
 		slate_res_db_error(r);
-		goto out;
+		return -1;
 	}
 	const char *json = slate_db_value(res, 0, 0);
 	const char *id = slate_db_value(res, 0, 1);
 	if (slate_audit_write(r, e->name, id, "create", NULL, NULL,
 			      slate_entity_audit_row(r, e, json))) {
 		slate_res_db_error(r);
-		goto out;
+		return -1;
 	}
 	slate_entity_emit(r, e, "created", id);
-	rc = slate_res_raw(r, 201, json, strlen(json));
-out:
+	*json_out = json;
+	return 0;
+}
+
+int slate_entity_h_create(slate_req *r, void *ud)
+{
+	const slate_entity *e = ud;
+	if (slate_entity_check_query(r, NULL, NULL))
+		return -1;
+	if (!r->body)
+		return slate_res_error(r, 400, "VALIDATION_ERROR", NULL,
+				       "A JSON body is required");
+	/* Nested: the parent comes from the URL, never from the body. */
+	const char *parent_id = NULL;
+	if (e->parent) {
+		const slate_entity *p =
+		    slate_core_entity(r->core, e->parent->ref_entity);
+		parent_id = p ? slate_entity_path_uuid(r, p->id_param) : NULL;
+		if (!parent_id)
+			return -1;
+		if (json_object_get(r->body, e->parent->name))
+			return slate_res_error(
+			    r, 400, "VALIDATION_ERROR", e->parent->name,
+			    "'%s' comes from the URL", e->parent->name);
+		int live = slate_entity_exists(r, p, parent_id);
+		if (live <= 0)
+			return live < 0
+				   ? -1
+				   : slate_entity_not_found(r, p, parent_id);
+	}
+	json_t *changes = json_deep_copy(r->body);
+	if (!changes)
+		return slate_res_error(
+		    r, 400, "VALIDATION_ERROR", NULL,
+		    "The request body must be a JSON object");
+	if (parent_id)
+		json_object_set_new(changes, e->parent->name,
+				    json_string(parent_id));
+	const char *json = NULL;
+	int rc = insert_row(r, e, changes, &json);
 	json_decref(changes);
-	return rc;
+	return rc ? -1 : slate_res_raw(r, 201, json, strlen(json));
+}
+
+int slate_entity_create(slate_req *r, const slate_entity *e, const json_t *body,
+			json_t **row_out)
+{
+	*row_out = NULL;
+	if (!json_is_object(body))
+		return slate_res_error(r, 400, "VALIDATION_ERROR", NULL,
+				       "A %s must be a JSON object", e->name);
+	json_t *changes = json_deep_copy(body);
+	if (!changes)
+		return slate_res_error(r, 500, "INTERNAL_ERROR", NULL,
+				       "Out of memory");
+	const char *json = NULL;
+	int rc = insert_row(r, e, changes, &json);
+	json_decref(changes);
+	if (rc)
+		return -1;
+	*row_out = slate_entity_parse(json);
+	return *row_out ? 0 : -1;
 }
 
 /* ---- update ----------------------------------------------------------- */
@@ -180,8 +210,8 @@ int slate_entity_patch(slate_req *r, const slate_entity *e, const char *id,
 		return -1;
 	slate_buf sql = SLATE_BUF_INIT;
 	slate_buf_addf(&sql, "%s FOR UPDATE", e->sql_get);
-	slate_result *cur = sql.oom ? NULL
-				    : slate_db_exec_req(r, sql.data, 1, &id);
+	slate_result *cur =
+	    sql.oom ? NULL : slate_db_exec_req(r, sql.data, 1, &id);
 	slate_buf_release(&sql);
 	if (!cur)
 		return slate_res_db_error(r);
@@ -209,21 +239,22 @@ int slate_entity_patch(slate_req *r, const slate_entity *e, const char *id,
 		slate_buf_addf(&oldc, "%st.%s", sep, c);
 		slate_buf_addf(&newc, "%sn.%s", sep, c);
 	}
-	slate_buf_addf(&sql,
-		       "UPDATE %s AS t SET %s FROM jsonb_populate_record("
-		       "NULL::%s, $1::jsonb) AS n WHERE t.%s = $2::uuid AND "
-		       "t.deleted_at IS NULL AND ROW(%s, NULL::int) IS DISTINCT "
-		       "FROM ROW(%s, NULL::int) RETURNING %s::text",
-		       e->table, set.data, e->table, e->id_column, oldc.data,
-		       newc.data, e->sql_object);
+	slate_buf_addf(
+	    &sql,
+	    "UPDATE %s AS t SET %s FROM jsonb_populate_record("
+	    "NULL::%s, $1::jsonb) AS n WHERE t.%s = $2::uuid AND "
+	    "t.deleted_at IS NULL AND ROW(%s, NULL::int) IS DISTINCT "
+	    "FROM ROW(%s, NULL::int) RETURNING %s::text",
+	    e->table, set.data, e->table, e->id_column, oldc.data, newc.data,
+	    e->sql_object);
 	slate_buf_release(&set);
 	slate_buf_release(&oldc);
 	slate_buf_release(&newc);
 	char *doc = json_dumps(changes, JSON_COMPACT);
 	const char *params[2] = {doc, id};
 	slate_result *res = (sql.oom || !doc)
-				    ? NULL
-				    : slate_db_exec_req(r, sql.data, 2, params);
+				? NULL
+				: slate_db_exec_req(r, sql.data, 2, params);
 	slate_buf_release(&sql);
 	free(doc);
 	if (!res) {
@@ -320,32 +351,31 @@ static int apply_refs(slate_req *r, const slate_entity *e, const char *id)
 			if (f->on_delete == SLATE_REF_RESTRICT) {
 				if (n > 0)
 					return slate_res_error(
-						r, 409, "CONFLICT", e->id_param,
-						"This %s is still used by a %s "
-						"(%s); delete or move those "
-						"first",
-						e->name, c->name, f->name);
+					    r, 409, "CONFLICT", e->id_param,
+					    "This %s is still used by a %s "
+					    "(%s); delete or move those "
+					    "first",
+					    e->name, c->name, f->name);
 				continue;
 			}
 			for (int row = 0; row < n; row++) {
 				const char *cid = slate_db_value(res, row, 0);
-				int arc = f->on_delete == SLATE_REF_CASCADE
-						  ? slate_audit_write(
-							    r, c->name, cid,
+				int arc =
+				    f->on_delete == SLATE_REF_CASCADE
+					? slate_audit_write(r, c->name, cid,
 							    "delete", NULL,
 							    NULL, NULL)
-						  : slate_audit_write(
-							    r, c->name, cid,
+					: slate_audit_write(r, c->name, cid,
 							    "update", f->name,
 							    id, NULL);
 				if (arc)
 					return slate_res_db_error(r);
-				slate_entity_emit(
-					r, c,
-					f->on_delete == SLATE_REF_CASCADE
-						? "deleted"
-						: "updated",
-					cid);
+				slate_entity_emit(r, c,
+						  f->on_delete ==
+							  SLATE_REF_CASCADE
+						      ? "deleted"
+						      : "updated",
+						  cid);
 			}
 		}
 	}

@@ -186,6 +186,13 @@ int slate_job_attempt(slate_job *job)
 	return job->attempt;
 }
 
+int slate_job_rejectv(slate_job *job, const char *fmt, va_list ap)
+{
+	slate_job_failv(job, fmt, ap);
+	job->reject = true;
+	return -1;
+}
+
 int slate_job_failv(slate_job *job, const char *fmt, va_list ap)
 {
 	char buf[1024];
@@ -329,6 +336,35 @@ int slate_jobs_fail(PGconn *pg, const slate_config *cfg, const char *me,
 	fail_params(cfg, m, b, c);
 	const char *p[6] = {m, b, c, reason, job_id, me};
 	return command(pg, "fail", sql, 6, p, NULL);
+}
+
+int slate_jobs_reject(PGconn *pg, const char *me, const char *job_id,
+		      const char *reason)
+{
+	static const char sql[] =
+	    "UPDATE jobs SET status = 'dead', finished_at = now(), "
+	    "lease_expires_at = NULL, locked_by = NULL, last_error = $1 WHERE "
+	    "job_id = $2::uuid AND status = 'running' AND locked_by = $3";
+	const char *p[3] = {reason, job_id, me};
+	return command(pg, "reject", sql, 3, p, NULL);
+}
+
+int slate_jobs_complete_next(PGconn *pg, const char *me, const char *job_id,
+			     const char *kind, const char *payload,
+			     const char *entity_type, const char *entity_id)
+{
+	/* One statement, so the next stage exists iff this one is marked
+	 * done: a crash can neither lose the chain nor run it twice. */
+	static const char sql[] =
+	    "WITH done AS (UPDATE jobs SET status = 'succeeded', "
+	    "finished_at = now(), lease_expires_at = NULL, locked_by = NULL "
+	    "WHERE job_id = $1::uuid AND locked_by = $2 AND status = "
+	    "'running' RETURNING job_id), nxt AS (INSERT INTO jobs (kind, "
+	    "payload, entity_type, entity_id) SELECT $3, $4::jsonb, $5, "
+	    "$6::uuid FROM done RETURNING job_id) SELECT "
+	    "pg_notify('" SLATE_JOBS_CHANNEL "', '') FROM nxt";
+	const char *p[6] = {job_id, me, kind, payload, entity_type, entity_id};
+	return command(pg, "complete", sql, 6, p, NULL);
 }
 
 int slate_jobs_release(PGconn *pg, const char *me, const char *except)

@@ -48,6 +48,7 @@ struct slate_job {
 	const char *entity_type, *entity_id; /* NULL when none */
 	int attempt;
 	char *error; /* set by job_fail (malloc'd) */
+	bool reject; /* job_reject: dead now, no retry */
 	PGconn *pg;  /* the worker's connection, for job_db_exec */
 	struct slate_result_node *results;
 };
@@ -77,6 +78,7 @@ const char *slate_job_entity_type(slate_job *job);
 const char *slate_job_entity_id(slate_job *job);
 int slate_job_attempt(slate_job *job);
 int slate_job_failv(slate_job *job, const char *fmt, va_list ap);
+int slate_job_rejectv(slate_job *job, const char *fmt, va_list ap);
 slate_result *slate_job_db_exec(slate_job *job, const char *sql, int nparams,
 				const char *const *params);
 /* Free what a handler call left on the job (results, error). */
@@ -94,6 +96,15 @@ int slate_jobs_complete(PGconn *pg, const char *me, const char *ids);
  * the backoff ("failed"), or "dead" after its maximum attempts. */
 int slate_jobs_fail(PGconn *pg, const slate_config *cfg, const char *me,
 		    const char *job_id, const char *reason);
+/* Mark `job_id` (leased by me) dead at once with `reason`: its input can
+ * never succeed. */
+int slate_jobs_reject(PGconn *pg, const char *me, const char *job_id,
+		      const char *reason);
+/* Mark `job_id` (leased by me) succeeded and, in the same statement, queue
+ * the next job of its chain (`payload` is JSON text). */
+int slate_jobs_complete_next(PGconn *pg, const char *me, const char *job_id,
+			     const char *kind, const char *payload,
+			     const char *entity_type, const char *entity_id);
 /* Give back jobs leased by `me` that never started (all but `except`, which
  * may be NULL): queued again, the attempt not counted. */
 int slate_jobs_release(PGconn *pg, const char *me, const char *except);

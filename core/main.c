@@ -25,9 +25,15 @@
 #include "jobs_api.h"
 #include "log.h"
 #include "migrate.h"
+#include "pipeline.h"
 #include "plugin_loader.h"
+#include "storage.h"
 #include "upload.h"
 #include "workers.h"
+
+/* A worker runs one job at a time; its tasks need a connection, plus one
+ * for a handler that reads while a task is open. */
+#define WORKER_POOL_SIZE 2
 
 static void usage(FILE *out)
 {
@@ -66,9 +72,8 @@ static int migrate(slate_core *core, const char *conninfo, char *err,
 						sizeof(slate_migration)};
 		memcpy(sets + 1, psets, np * sizeof(*sets));
 		rc = core->cfg->migrate_on_start
-			     ? slate_migrate_up(pg, sets, np + 1, err, errlen)
-			     : slate_migrate_verify(pg, sets, np + 1, err,
-						    errlen);
+			 ? slate_migrate_up(pg, sets, np + 1, err, errlen)
+			 : slate_migrate_verify(pg, sets, np + 1, err, errlen);
 	}
 	free(sets);
 	free(psets);
@@ -161,6 +166,15 @@ int main(int argc, char **argv)
 				  "--worker needs DATABASE_URL");
 			goto out;
 		}
+		/* Job handlers read and write files, and write their
+		 * results through tasks: the stores and a small pool. */
+		if (slate_storage_init(&core.storage, &cfg, err, sizeof(err)) ||
+		    slate_db_pool_new(cfg.database_url, WORKER_POOL_SIZE,
+				      cfg.db_acquire_timeout_ms, &core.db, err,
+				      sizeof(err))) {
+			slate_log(SLATE_LOG_ERROR, "worker", NULL, "%s", err);
+			goto out;
+		}
 		slate_plugins_init(&core);
 		status = slate_workers_worker_main(&core, cfg.database_url);
 		goto out;
@@ -241,6 +255,7 @@ out:
 		slate_core_release(&core);
 	}
 	slate_jobs_registry_free();
+	slate_pipeline_free();
 	slate_config_release(&cfg);
 	return status;
 }

@@ -220,6 +220,12 @@ int slate_res_header(slate_req *r, const char *name, const char *value)
 		       &r->res_headers_cap, name, value);
 }
 
+const char *slate_req_error(slate_req *r)
+{
+	json_t *first = r->errors ? json_array_get(r->errors, 0) : NULL;
+	return json_string_value(json_object_get(first, "message"));
+}
+
 bool slate_req_failed(const slate_req *r)
 {
 	return r->errors || r->status >= 400;
@@ -452,7 +458,13 @@ void slate_req_execute(slate_req *r)
 	if (rc != 0 && !r->errors)
 		slate_res_error(r, 500, "INTERNAL_ERROR", NULL,
 				"Internal error (request %s)", r->request_id);
-	bool committed = false;
+	slate_req_finish(r, ok);
+	slate_req_build_response(r);
+}
+
+bool slate_req_finish(slate_req *r, bool ok)
+{
+	bool committed = false, began = r->in_tx;
 	if (r->in_tx) {
 		bool keep = ok || (r->commit_on_error && !r->db_failed);
 		if (keep && slate_db_simple(r->db, "COMMIT") == 0) {
@@ -472,10 +484,11 @@ void slate_req_execute(slate_req *r)
 		r->in_tx = false;
 	}
 	db_finish(r);
-	if (committed || (ok && !r->want_tx))
+	bool done = committed || (ok && !began);
+	if (done)
 		deliver_events(r);
 	results_clear(r);
-	slate_req_build_response(r);
+	return done;
 }
 
 char *slate_req_envelope(slate_req *r, size_t *len)

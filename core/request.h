@@ -110,6 +110,15 @@ void slate_req_execute(slate_req *r);
  * rules). Errors are added to the request. */
 void slate_req_check_input(slate_req *r);
 
+/* End the request's transaction: commit when `ok` (or when it must commit
+ * on error), roll back otherwise; give the connection back; deliver the
+ * events when the change took effect. true when it did. Sets a 503 when a
+ * commit that should have happened failed. */
+bool slate_req_finish(slate_req *r, bool ok);
+
+/* The message of the first error set on r, or NULL. */
+const char *slate_req_error(slate_req *r);
+
 /* Build r->response from whatever the request holds (also used for errors
  * answered on the I/O thread). 0 or -1. */
 int slate_req_build_response(slate_req *r);

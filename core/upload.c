@@ -16,10 +16,11 @@
 #include <time.h>
 
 #include "entity.h"
+#include "files.h"
 #include "log.h"
-#include "secrets.h"
 #include "ratelimit.h"
 #include "request.h"
+#include "secrets.h"
 #include "storage.h"
 #include "util.h"
 
@@ -649,34 +650,9 @@ static int h_confirm(slate_req *r, void *ud)
 					       "Nothing was uploaded for this "
 					       "upload yet (or not all of "
 					       "it)");
-		json_t *ch = json_object();
-		json_object_set_new(ch, field, json_string(key));
-		if (sha && slate_entity_field(e, "file_hash"))
-			json_object_set_new(ch, "file_hash", json_string(sha));
-		if (slate_entity_field(e, "file_size_bytes"))
-			json_object_set_new(ch, "file_size_bytes",
-					    json_integer(size));
-		json_t *newrow = NULL;
-		rc = slate_entity_patch(r, e, eid, ch, &newrow);
-		json_decref(ch);
-		json_decref(newrow);
-		if (rc)
+		if (slate_file_attach(r, e, eid, field, store, key, kind, ctype,
+				      (uint64_t)size, sha, id))
 			return -1;
-		slate_result *up = slate_db_exec_req(
-		    r,
-		    "UPDATE uploads SET status = 'confirmed', "
-		    "confirmed_at = now() WHERE upload_id = $1::uuid",
-		    1, &id);
-		if (!up)
-			return slate_res_db_error(r);
-		slate_req_event_emit(
-		    r, "file.stored",
-		    json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:I, s:s, "
-			      "s:s}",
-			      "entity_type", etype, "id", eid, "field", field,
-			      "key", key, "store", store, "sha256",
-			      sha ? json_string(sha) : json_null(), "size",
-			      size, "kind", kind, "content_type", ctype));
 	}
 	return slate_res_json(
 	    r, 200,

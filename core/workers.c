@@ -19,6 +19,7 @@
 
 #include "jobs.h"
 #include "log.h"
+#include "pipeline.h"
 #include "util.h"
 
 extern char **environ;
@@ -216,7 +217,9 @@ static void run_batch(worker *w, PGresult *res)
 		int rc = k ? k->fn(&job, k->ud) : -1;
 		report(w, "E\n");
 
-		if (rc == 0) {
+		if (rc == 0 && slate_pipeline_has_next(job.payload)) {
+			slate_pipeline_complete(w->pg, w->me, &job);
+		} else if (rc == 0) {
 			if (len == 0) {
 				ids[len++] = '{';
 				first_done = slate_now_ms();
@@ -232,7 +235,11 @@ static void run_batch(worker *w, PGresult *res)
 			slate_log(SLATE_LOG_WARN, "worker", NULL,
 				  "job %s (%s) attempt %d failed: %s", job.id,
 				  job.kind, job.attempt, why);
-			slate_jobs_fail(w->pg, w->cfg, w->me, job.id, why);
+			if (job.reject)
+				slate_jobs_reject(w->pg, w->me, job.id, why);
+			else
+				slate_jobs_fail(w->pg, w->cfg, w->me, job.id,
+						why);
 		}
 		slate_job_clear(&job);
 		json_decref(job.payload);

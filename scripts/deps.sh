@@ -25,6 +25,15 @@ PACKAGES=(
 	postgresql-client-15
 	wrk
 	awscli
+	# media: thumbnails (libvips), probing and video frames (FFmpeg), and
+	# the ffmpeg and vips commands that make the tests' media
+	libvips-dev
+	libvips-tools
+	libavformat-dev
+	libavcodec-dev
+	libavutil-dev
+	libswscale-dev
+	ffmpeg
 )
 # node and npm run s3rver (test_storage_s3). A machine that has its own
 # node already (nodesource, nvm) keeps it; Debian's would conflict.

@@ -117,6 +117,20 @@ long th_fingerprint(th_server *s);
 /* Path of the cluster directory (data/pg). */
 const char *th_cluster_dir(th_server *s);
 
+/* Store the file at `path` as entity_type/entity_id's file of `kind`, the
+ * way a client does (generate-url, PUT to the signed URL, confirm), with
+ * the admin token. The upload id goes into upload_id (64 bytes) when not
+ * NULL. The confirm's HTTP status (200 when stored), or the first failed
+ * step's status (printed), or -1. */
+long th_upload_file(th_server *s, const char *entity_type,
+		    const char *entity_id, const char *kind, const char *path,
+		    const char *content_type, char *upload_id);
+
+/* Wait up to timeout_ms until no job is queued, running or failed (about
+ * to be retried); true when that happened. With `entity_id` (may be NULL),
+ * only that entity's jobs count. */
+bool th_wait_jobs(th_server *s, const char *entity_id, int timeout_ms);
+
 /* Run a command and capture its stdout (max len-1 bytes). Exit status. */
 int th_run(char *const argv[], char *out, size_t len);
 

@@ -332,6 +332,93 @@ static void test_backoff_dead_and_retry(void)
 	json_decref(j);
 }
 
+/* Store `text` as the script of a new episode; its id into eid (64). */
+static bool script_episode(const char *text, char *eid)
+{
+	static int n;
+	char show[64], body[256], path[512];
+	snprintf(body, sizeof(body), "{\"name\": \"Pipeline show %d-%d\"}",
+		 (int)getpid(), ++n);
+	if (!th_create(&srv, "/api/v1/shows", body, "show_id", show))
+		return false;
+	snprintf(body, sizeof(body),
+		 "{\"show_id\": \"%s\", \"title\": \"Pipeline\", "
+		 "\"episode_number\": 1}",
+		 show);
+	if (!th_create(&srv, "/api/v1/episodes", body, "episode_id", eid))
+		return false;
+	snprintf(path, sizeof(path), "%s/script-%d.pdf", srv.dir, n);
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return false;
+	fputs(text, f);
+	fclose(f);
+	return th_upload_file(&srv, "episode", eid, "script", path,
+			      "application/pdf", NULL) == 200;
+}
+
+/* The statuses of an entity's jobs of `kind` ("" when none). */
+static void job_of(const char *eid, const char *kind, char *status, size_t len)
+{
+	char sql[300];
+	snprintf(sql, sizeof(sql),
+		 "SELECT status || ':' || attempts || ':' || coalesce("
+		 "last_error, '') FROM jobs WHERE entity_id = '%s' AND kind = "
+		 "'%s'",
+		 eid, kind);
+	if (th_sql_text(&srv, sql, status, len))
+		status[0] = '\0';
+}
+
+static void test_pipeline(void)
+{
+	char eid[64], st[256], sql[400];
+	CU_ASSERT_FATAL(script_episode("%PDF-1.4 hello pipeline", eid));
+	CU_ASSERT_FATAL(th_wait_jobs(&srv, eid, 30000));
+	/* both stages ran, once each, first before last */
+	job_of(eid, "pp_first", st, sizeof(st));
+	CU_ASSERT_STRING_EQUAL(st, "succeeded:1:");
+	job_of(eid, "pp_last", st, sizeof(st));
+	CU_ASSERT_STRING_EQUAL(st, "succeeded:1:");
+	snprintf(sql, sizeof(sql),
+		 "SELECT (SELECT finished_at FROM jobs WHERE entity_id = '%s' "
+		 "AND kind = 'pp_first') <= (SELECT started_at FROM jobs "
+		 "WHERE entity_id = '%s' AND kind = 'pp_last')",
+		 eid, eid);
+	CU_ASSERT_EQUAL(th_sql_text(&srv, sql, st, sizeof(st)), 0);
+	CU_ASSERT_STRING_EQUAL(st, "t");
+	/* the payload named the file; the stage wrote through a task,
+	 * audited as its actor */
+	char path[128];
+	snprintf(path, sizeof(path), "/api/v1/episodes/%s", eid);
+	th_resp r;
+	CU_ASSERT_FATAL(th_req(&srv, "GET", path, NULL, NULL, &r) == 0);
+	CU_ASSERT_STRING_EQUAL(th_data_str(&r, "description") ?: "",
+			       "pp_first saw 23 bytes: %PDF-1.4 hello "
+			       "pipeline");
+	th_resp_free(&r);
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FROM audit_log WHERE entity_id = '%s' AND "
+		 "field_name = 'description' AND user_email = 'jobplug' AND "
+		 "user_id IS NULL",
+		 eid);
+	CU_ASSERT_EQUAL(th_sql_long(&srv, sql), 1);
+	/* file_put's copy, served by res_file */
+	snprintf(path, sizeof(path), "/api/v1/jobplug/copy/%s", eid);
+	CU_ASSERT_FATAL(th_req(&srv, "GET", path, NULL, NULL, &r) == 0);
+	CU_ASSERT_EQUAL(r.status, 200);
+	CU_ASSERT_STRING_EQUAL(r.body ?: "", "%PDF-1.4 hello pipeline");
+	th_resp_free(&r);
+	CU_ASSERT_EQUAL(
+	    th_status(&srv, "GET", "/api/v1/jobplug/copy/nothing", NULL), 404);
+
+	/* job_reject: dead after one attempt, with the reason */
+	CU_ASSERT_FATAL(script_episode("REJECT me", eid));
+	CU_ASSERT_FATAL(th_wait_jobs(&srv, eid, 30000));
+	job_of(eid, "pp_last", st, sizeof(st));
+	CU_ASSERT_STRING_EQUAL(st, "dead:1:rejected: the file says so");
+}
+
 static void test_backoff_spacing(void)
 {
 	/* A retry never comes before its backoff: base 100 ms doubled per
@@ -574,6 +661,8 @@ int main(void)
 		    "kill -9 of a worker mid-job: the job completes on retry",
 		    test_kill9_mid_job);
 	CU_add_test(s, "a retry waits for its backoff", test_backoff_spacing);
+	CU_add_test(s, "a stored file runs its processors in stage order",
+		    test_pipeline);
 	CU_add_test(s, "failing jobs back off and go dead; admin retry",
 		    test_backoff_dead_and_retry);
 	CU_add_test(s, "a job over its time is killed and failed",

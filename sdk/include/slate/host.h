@@ -40,7 +40,7 @@
 extern "C" {
 #endif
 
-typedef struct slate_req slate_req;       /* opaque: one HTTP request */
+typedef struct slate_req slate_req;	  /* opaque: one HTTP request */
 typedef struct slate_result slate_result; /* opaque: one SQL result */
 
 typedef enum slate_log_level {
@@ -105,6 +105,20 @@ typedef int (*slate_job_fn)(slate_job *job, void *ud);
 
 #define SLATE_PRINTF(a, b) __attribute__((format(printf, a, b)))
 
+/* A processor of stored files (processor_add, ABI 1.1). */
+typedef struct slate_processor_def {
+	uint32_t struct_size; /* sizeof(slate_processor_def) */
+	const char *kind;     /* its job kind, as for job_handler_add */
+	/* Order in the pipeline, lowest first: hash 10, probe 20,
+	 * thumbnails 30. */
+	int stage;
+	/* NULL-terminated file kinds it handles ("raw_clip", "trailer",
+	 * "image", "audio", "ui_element", "script"); NULL: every kind. */
+	const char *const *file_kinds;
+	slate_job_fn fn;
+	void *ud;
+} slate_processor_def;
+
 struct slate_host {
 	uint32_t struct_size; /* sizeof(struct slate_host) in the host */
 	uint16_t abi_major;
@@ -154,7 +168,7 @@ struct slate_host {
 	 * `return host->res_error(...)`. */
 	int (*res_error)(slate_req *req, unsigned status, const char *code,
 			 const char *field, const char *fmt, ...)
-		SLATE_PRINTF(5, 6);
+	    SLATE_PRINTF(5, 6);
 	/* [request] Add a key to the response metadata (value stolen). */
 	int (*res_meta)(slate_req *req, const char *key, json_t *value);
 	/* [request] Add a response header (both copied). */
@@ -236,7 +250,7 @@ struct slate_host {
 	 * GET /api/v1/jobs). Always returns -1, so a handler can
 	 * `return host->job_fail(job, "...")`. */
 	int (*job_fail)(slate_job *job, const char *fmt, ...)
-		SLATE_PRINTF(2, 3);
+	    SLATE_PRINTF(2, 3);
 
 	/* [job] Run one parameterized statement on the worker's own
 	 * connection. Each statement commits on its own (no transaction spans
@@ -246,11 +260,131 @@ struct slate_host {
 	 * The lease is extended automatically while the handler runs. */
 	slate_result *(*job_db_exec)(slate_job *job, const char *sql,
 				     int nparams, const char *const *params);
+
+	/* ---- ABI 1.1 ---- */
+
+	/* ---- tasks: work a plugin starts itself ----
+	 * A task is a slate_req with no HTTP request behind it (a watch-folder
+	 * ingest, a job's result written back to an entity). Every [request]
+	 * function may be called on it; its statements share one transaction
+	 * on a pooled connection, committed by task_end. Audit rows name
+	 * `actor` ("ingest", "probe") as their user_email, with no user_id.
+	 * res_* calls only record an outcome: the first error set on a task
+	 * makes task_end roll back, and task_error tells it. */
+
+	/* [any, but not on a thread inside another task or request] A new
+	 * task, or NULL when no database connection became free (logged).
+	 * In a worker process, tasks use the worker's own small pool. */
+	slate_req *(*task_begin)(slate_plugin *p, const char *actor);
+	/* [the task's thread] Commit when `commit` is non-zero and no error
+	 * was set, then deliver the task's events; roll back otherwise. Frees
+	 * the task. 0 when it committed, -1 when it rolled back. */
+	int (*task_end)(slate_req *task, int commit);
+	/* [request] The message of the first error set on this request or
+	 * task ("No clip with id ..."), or NULL when none. Borrowed. */
+	const char *(*req_error)(slate_req *req);
+
+	/* ---- entities, beyond entity_patch ---- */
+
+	/* [request] Create a row of a declared entity exactly as POST would
+	 * (validation, references, prepare hook, audit, event). `body` is
+	 * borrowed. On success *row_out is the new row (a new reference). -1
+	 * after the error was set. */
+	int (*entity_create)(slate_req *req, const char *entity,
+			     const json_t *body, json_t **row_out);
+	/* [request] The live row `id` of `entity` as a new reference in
+	 * *row_out; -1 after a 404 (or 400 for a bad id) was set. */
+	int (*entity_get)(slate_req *req, const char *entity, const char *id,
+			  json_t **row_out);
+	/* [any] Whether a declared entity (served now: its plugin enabled)
+	 * has a field called `field`; `field` NULL asks whether the entity
+	 * exists. */
+	int (*entity_has_field)(slate_plugin *p, const char *entity,
+				const char *field);
+
+	/* ---- files ----
+	 * Objects in slated's two stores, "primary" (what clients upload) and
+	 * "thumbnails", each a local directory or an S3 bucket (README
+	 * "Files"). Keys are checked by the host: '/'-separated components of
+	 * [A-Za-z0-9._-], none starting with '.', so nothing reaches outside
+	 * the store. */
+
+	/* [any] A read-only descriptor on the object (on S3 a temporary copy,
+	 * fetched whole: fine for workers, which is where media is read).
+	 * *size_out gets its length. The caller closes it. -1 when there is
+	 * no such object (errno ENOENT) or on error (logged). Read it through
+	 * "/proc/self/fd/<fd>" when a library wants a path. */
+	int (*file_open)(slate_plugin *p, const char *store, const char *key,
+			 uint64_t *size_out);
+	/* [any] Store `len` bytes (copied) under `key`, atomically: readers
+	 * see the old object or the whole new one. 0 or -1 (logged). */
+	int (*file_put)(slate_plugin *p, const char *store, const char *key,
+			const char *content_type, const void *data, size_t len);
+	/* [any] Store what can be read from `fd` until end of file, in
+	 * constant memory, atomically, and compute its SHA-256 on the way
+	 * (lowercase hex into sha256_hex[65], when not NULL) and its size
+	 * (*size_out, when not NULL). The caller keeps and closes fd. 0 or
+	 * -1 (logged; nothing is left in the store). */
+	int (*file_put_fd)(slate_plugin *p, const char *store, const char *key,
+			   const char *content_type, int fd,
+			   char sha256_hex[65], uint64_t *size_out);
+	/* [any] Delete the object; 0 also when there was none, -1 on error. */
+	int (*file_delete)(slate_plugin *p, const char *store, const char *key);
+	/* [request] Answer with the object itself, as the core's download
+	 * endpoint does: 200/206/304 with ETag and Range from a local store,
+	 * or a 302 to a short-lived presigned GET with S3. `etag` may be NULL
+	 * (the store's own is used). 404 when there is no such object. */
+	int (*res_file)(slate_req *req, const char *store, const char *key,
+			const char *content_type, const char *etag);
+	/* [request] Record that `key` in `store` is now the file in `field`
+	 * of entity row `id`, as confirming an upload does: the field is
+	 * patched (with file_hash and file_size_bytes when the entity has
+	 * them and they are known: sha256 may be NULL), the object is
+	 * recorded as a confirmed upload of `kind` ("raw_clip", "image"...,
+	 * README "Files"), the processing pipeline is queued in the same
+	 * transaction, and "file.stored" is emitted after commit. -1 after
+	 * the error was set. */
+	int (*file_attach)(slate_req *req, const char *entity, const char *id,
+			   const char *field, const char *store,
+			   const char *key, const char *kind,
+			   const char *content_type, uint64_t size,
+			   const char *sha256);
+	/* [request] What file_attach or an upload last stored for the entity
+	 * row (in `field`, or in any field when NULL), as a new object
+	 * {"entity_type", "entity_id", "field", "store", "key", "kind",
+	 * "content_type", "size", "sha256"} in *file_out; 0 with *file_out
+	 * NULL when it has none; -1 on a database error (set). */
+	int (*file_current)(slate_req *req, const char *entity, const char *id,
+			    const char *field, json_t **file_out);
+
+	/* ---- processing pipeline ----
+	 * Storing a file (file_attach, or a confirmed upload) queues the
+	 * processors that handle its kind, one job after the other in stage
+	 * order: the next is queued in the same statement that marks the
+	 * previous succeeded, so a crash between them loses nothing. A
+	 * processor's job payload is the file_current object plus "chain"
+	 * (the kinds still to come). A stage that ends dead stops the chain
+	 * for that file; an admin retry that succeeds resumes it. */
+
+	/* [init] Register a processor: a job handler (as job_handler_add)
+	 * that the pipeline runs for stored files of the given kinds. */
+	int (*processor_add)(slate_plugin *p, const slate_processor_def *def);
+	/* [request] Queue the pipeline for a stored file (a file_current
+	 * object, borrowed) again, from its first stage, e.g. to re-probe.
+	 * `only` names one processor kind to run alone, or NULL for all.
+	 * 0, or -1 (database error set). */
+	int (*pipeline_enqueue)(slate_req *req, const json_t *file,
+				const char *only);
+	/* [job] Fail the job for good: no retry, straight to "dead", with the
+	 * reason. For input that can never succeed (not a media file, a
+	 * decompression bomb). Always returns -1, like job_fail. */
+	int (*job_reject)(slate_job *job, const char *fmt, ...)
+	    SLATE_PRINTF(2, 3);
 };
 
 /* True when the host's table is new enough to have `member`. */
-#define SLATE_HOST_HAS(host, member)                                       \
-	((host)->struct_size >=                                            \
+#define SLATE_HOST_HAS(host, member)                                           \
+	((host)->struct_size >=                                                \
 	 offsetof(struct slate_host, member) + sizeof((host)->member))
 
 #ifdef __cplusplus

@@ -5,7 +5,15 @@
  * first attempt only, "fail" always fails with a reason, "hog" allocates
  * payload.mb megabytes (beyond the worker's memory limit). A route enqueues
  * jobs of any kind for the tests.
+ *
+ * Two processors exercise the pipeline and the ABI 1.1 functions a real
+ * processor uses, on "script" files: "pp_first" (stage 1) reads the stored
+ * file, copies it into the thumbnails store and writes what it saw into
+ * the episode's description through a task; "pp_last" (stage 99) rejects
+ * a file whose text starts with "REJECT". GET /api/v1/jobplug/copy/:id
+ * serves the copy with res_file.
  */
+#include <errno.h>
 #include <signal.h>
 #include <slate/host.h>
 #include <stdio.h>
@@ -136,11 +144,81 @@ static int h_enqueue(slate_req *req, void *ud)
 	return host->res_json(req, 201, json_pack("{s:o}", "job_ids", ids));
 }
 
+static slate_plugin *self_p;
+
+/* The first bytes of the job's stored file, NUL-terminated, into buf. */
+static int read_head(slate_job *job, char *buf, size_t len, uint64_t *size)
+{
+	const json_t *pl = host->job_payload(job);
+	int fd = host->file_open(
+	    self_p, json_string_value(json_object_get(pl, "store")),
+	    json_string_value(json_object_get(pl, "key")), size);
+	if (fd < 0)
+		return host->job_fail(job, "cannot open the file: %s",
+				      strerror(errno));
+	ssize_t n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return host->job_fail(job, "cannot read the file");
+	buf[n] = '\0';
+	return 0;
+}
+
+static int p_first(slate_job *job, void *ud)
+{
+	(void)ud;
+	char head[256];
+	uint64_t size = 0;
+	if (record(job) || read_head(job, head, sizeof(head), &size))
+		return -1;
+	const char *eid = host->job_entity_id(job);
+	char key[128];
+	snprintf(key, sizeof(key), "jobplug/%s.bin", eid);
+	if (host->file_put(self_p, "thumbnails", key, "text/plain", head,
+			   strlen(head)))
+		return host->job_fail(job, "cannot store the copy");
+	slate_req *t = host->task_begin(self_p, "jobplug");
+	if (!t)
+		return host->job_fail(job, "no database connection");
+	char desc[512];
+	snprintf(desc, sizeof(desc), "pp_first saw %llu bytes: %s",
+		 (unsigned long long)size, head);
+	json_t *ch = json_pack("{s:s}", "description", desc);
+	json_t *row = NULL;
+	host->entity_patch(t, host->job_entity_type(job), eid, ch, &row);
+	json_decref(ch);
+	json_decref(row);
+	if (host->task_end(t, 1))
+		return host->job_fail(job, "task failed");
+	return 0;
+}
+
+static int p_last(slate_job *job, void *ud)
+{
+	(void)ud;
+	char head[256];
+	if (record(job) || read_head(job, head, sizeof(head), NULL))
+		return -1;
+	if (!strncmp(head, "REJECT", 6))
+		return host->job_reject(job, "rejected: the file says so");
+	return 0;
+}
+
+static int h_copy(slate_req *req, void *ud)
+{
+	(void)ud;
+	char key[128];
+	snprintf(key, sizeof(key), "jobplug/%s.bin",
+		 host->req_param(req, "id"));
+	return host->res_file(req, "thumbnails", key, "text/plain", NULL);
+}
+
 static int init(slate_plugin *self, const slate_host *h, char *err,
 		size_t errlen)
 {
 	host = h;
-	if (!SLATE_HOST_HAS(h, job_db_exec)) {
+	self_p = self;
+	if (!SLATE_HOST_HAS(h, job_reject)) {
 		snprintf(err, errlen, "this slated has no job queue");
 		return -1;
 	}
@@ -168,6 +246,24 @@ static int init(slate_plugin *self, const slate_host *h, char *err,
 	    .summary = "Queue test jobs",
 	    .body_mode = SLATE_BODY_ANY_JSON,
 	};
+	static const char *const script[] = {"script", NULL};
+	slate_processor_def first = {sizeof(first), "pp_first", 1,
+				     script,	    p_first,	NULL};
+	slate_processor_def last = {sizeof(last), "pp_last", 99,
+				    script,	  p_last,    NULL};
+	slate_route_def copy = {
+	    .struct_size = sizeof(copy),
+	    .method = "GET",
+	    .path = "/api/v1/jobplug/copy/:id",
+	    .handler = h_copy,
+	    .perm = SLATE_PERM_READ,
+	    .summary = "The copy pp_first made",
+	};
+	if (h->processor_add(self, &last) || h->processor_add(self, &first) ||
+	    h->route_add(self, &copy)) {
+		snprintf(err, errlen, "cannot register the processors");
+		return -1;
+	}
 	return h->route_add(self, &rd);
 }
 
