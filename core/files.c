@@ -4,11 +4,13 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <openssl/evp.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "log.h"
 #include "pipeline.h"
 #include "plugin_loader.h"
@@ -145,6 +147,41 @@ int slate_files_h_current(slate_req *r, const char *entity, const char *id,
 			strtoull(slate_db_value(res, 0, 5), NULL, 10),
 			slate_db_value(res, 0, 6));
 	return *file_out ? 0 : -1;
+}
+
+int slate_files_h_is_current(slate_req *r, const slate_file *f,
+			     json_t **row_out)
+{
+	if (row_out)
+		*row_out = NULL;
+	json_t *cur = NULL;
+	if (slate_files_h_current(r, f->entity_type, f->entity_id, f->field,
+				  &cur))
+		return -1;
+	const char *key = json_string_value(json_object_get(cur, "key"));
+	const char *store = json_string_value(json_object_get(cur, "store"));
+	bool same =
+	    key && store && !strcmp(key, f->key) && !strcmp(store, f->store);
+	json_decref(cur);
+	const slate_entity *e = slate_core_entity(r->core, f->entity_type);
+	if (!same || !e)
+		return 0;
+	/* FOR SHARE: the row cannot be deleted or re-pointed until the
+	 * caller's transaction ends, so what it records stays true. */
+	slate_buf sql = SLATE_BUF_INIT;
+	slate_buf_addf(&sql, "%s FOR SHARE", e->sql_get);
+	slate_result *row =
+	    sql.oom ? NULL : slate_db_exec_req(r, sql.data, 1, &f->entity_id);
+	slate_buf_release(&sql);
+	if (!row)
+		return slate_res_db_error(r);
+	if (slate_db_rows(row) == 0)
+		return 0;
+	if (row_out &&
+	    !(*row_out = slate_entity_parse(slate_db_value(row, 0, 0))))
+		return slate_res_error(r, 500, "INTERNAL_ERROR", NULL,
+				       "Out of memory");
+	return 1;
 }
 
 /* ---- objects ------------------------------------------------------------ */

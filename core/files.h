@@ -38,6 +38,9 @@ int slate_files_h_attach(slate_req *r, const char *entity, const char *id,
 int slate_files_h_current(slate_req *r, const char *entity, const char *id,
 			  const char *field, json_t **file_out);
 
+int slate_files_h_is_current(slate_req *r, const slate_file *f,
+			     json_t **row_out);
+
 /* Answer r with the object (download.c): local stores stream it with
  * ETag/Range/304; S3 redirects to a presigned GET. `etag` may be NULL. */
 int slate_download_serve(slate_req *r, const char *store, const char *key,

@@ -149,16 +149,6 @@ static int h_job_handler_add(slate_plugin *p, const char *kind, slate_job_fn fn,
 	return slate_jobs_handler_add(p, kind, fn, ud);
 }
 
-static int h_job_fail(slate_job *job, const char *fmt, ...) SLATE_PRINTF(2, 3);
-static int h_job_fail(slate_job *job, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	slate_job_failv(job, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 /* ---- ABI 1.1 ------------------------------------------------------------ */
 
 static slate_req *h_task_begin(slate_plugin *p, const char *actor)
@@ -274,7 +264,7 @@ static const slate_host host = {
     .job_entity_type = slate_job_entity_type,
     .job_entity_id = slate_job_entity_id,
     .job_attempt = slate_job_attempt,
-    .job_fail = h_job_fail,
+    .job_fail = slate_job_fail,
     .job_db_exec = slate_job_db_exec,
     /* ---- ABI 1.1 ---- */
     .task_begin = h_task_begin,
@@ -293,6 +283,8 @@ static const slate_host host = {
     .processor_add = h_processor_add,
     .pipeline_enqueue = slate_pipeline_enqueue,
     .job_reject = h_job_reject,
+    .job_file = slate_pipeline_job_file,
+    .file_is_current = slate_files_h_is_current,
 };
 
 const slate_host *slate_host_table(void)

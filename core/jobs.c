@@ -186,6 +186,15 @@ int slate_job_attempt(slate_job *job)
 	return job->attempt;
 }
 
+int slate_job_fail(slate_job *job, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	slate_job_failv(job, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
 int slate_job_rejectv(slate_job *job, const char *fmt, va_list ap)
 {
 	slate_job_failv(job, fmt, ap);

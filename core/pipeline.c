@@ -171,3 +171,33 @@ int slate_pipeline_complete(PGconn *pg, const char *me, const slate_job *job)
 	json_decref(payload);
 	return rc;
 }
+
+int slate_pipeline_job_file(slate_job *job, slate_file *out)
+{
+	static const char *const need[] = {"entity_type", "entity_id", "field",
+					   "store",	  "key",       "kind",
+					   "content_type"};
+	const json_t *pl = job->payload;
+	const char *v[7];
+	for (size_t i = 0; i < 7; i++)
+		if (!(v[i] = json_string_value(json_object_get(pl, need[i]))))
+			return slate_job_fail(job,
+					      "the job's payload names no "
+					      "file (no '%s')",
+					      need[i]);
+	json_t *size = json_object_get(pl, "size");
+	*out = (slate_file){
+	    .entity_type = v[0],
+	    .entity_id = v[1],
+	    .field = v[2],
+	    .store = v[3],
+	    .key = v[4],
+	    .kind = v[5],
+	    .content_type = v[6],
+	    .sha256 = json_string_value(json_object_get(pl, "sha256")),
+	    .size = json_is_integer(size) && json_integer_value(size) > 0
+			? (uint64_t)json_integer_value(size)
+			: 0,
+	};
+	return 0;
+}

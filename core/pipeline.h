@@ -35,4 +35,7 @@ bool slate_pipeline_has_next(const json_t *payload);
 /* [worker] Complete `job` (leased by me) and queue its next stage. 0/-1. */
 int slate_pipeline_complete(PGconn *pg, const char *me, const slate_job *job);
 
+/* [job] The host's job_file. */
+int slate_pipeline_job_file(slate_job *job, slate_file *out);
+
 #endif

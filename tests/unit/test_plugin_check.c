@@ -1,10 +1,12 @@
 /* test_plugin_check.c - core/plugin_loader.h slate_plugin_check_desc: what
  * the host accepts of a plugin's descriptor, and the reason it gives. */
 #include <ctype.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "host_api.h"
 #include "plugin_loader.h"
 #include "unit.h"
 
@@ -202,10 +204,10 @@ static void test_refuse_malformed_migrations(void)
 }
 
 /*
- * Regression guard for a fixed bug (plugin_loader.c:67-72): the descriptor check lets through
- * migrations that the runner refuses later (migrate.c:71-90, check_set:
- * element smaller than slate_migration, versions not 1, 2, 3..., no name or
- * no up). The runner's refusal stops slated entirely (main.c:135-137)
+ * Regression guard for a fixed bug (plugin_loader.c:67-72): the descriptor
+ * check lets through migrations that the runner refuses later (migrate.c:71-90,
+ * check_set: element smaller than slate_migration, versions not 1, 2, 3..., no
+ * name or no up). The runner's refusal stops slated entirely (main.c:135-137)
  * instead of refusing this one plugin with a log line as plugin_loader.h
  * promises. It failed until slate_plugin_check_desc applies the same checks.
  */
@@ -247,6 +249,30 @@ static void test_reason_truncated_safely(void)
 	CU_ASSERT_EQUAL(reason[sizeof(reason) - 1], '\0');
 }
 
+/* Every slot of the host table is filled: a plugin calling a slot the
+ * host forgot would crash in the middle of its work. The slots after the
+ * header are all function pointers (host.h), read here one by one. */
+static void test_host_table_complete(void)
+{
+	const slate_host *h = slate_host_table();
+	CU_ASSERT_EQUAL_FATAL(h->struct_size, sizeof(slate_host));
+	size_t first = offsetof(slate_host, log);
+	size_t slot = sizeof(void (*)(void));
+	int empty = 0;
+	for (size_t off = first; off + slot <= sizeof(slate_host);
+	     off += slot) {
+		void (*fn)(void);
+		memcpy(&fn, (const char *)h + off, slot);
+		if (!fn) {
+			fprintf(stderr,
+				"host table slot at offset %zu is NULL\n", off);
+			empty++;
+		}
+	}
+	CU_ASSERT_EQUAL(empty, 0);
+	CU_ASSERT_EQUAL((sizeof(slate_host) - first) % slot, 0);
+}
+
 int main(void)
 {
 	static const unit_test tests[] = {
@@ -263,6 +289,7 @@ int main(void)
 	     "are refused here",
 	     test_refuse_migrations_the_runner_refuses},
 	    {"reason truncated safely", test_reason_truncated_safely},
+	    {"every host table slot is filled", test_host_table_complete},
 	    {NULL, NULL},
 	};
 	return unit_run("plugin_check", tests);

@@ -105,6 +105,18 @@ typedef int (*slate_job_fn)(slate_job *job, void *ud);
 
 #define SLATE_PRINTF(a, b) __attribute__((format(printf, a, b)))
 
+/* A stored file as a processor job sees it (job_file, ABI 1.1). Strings are
+ * borrowed from the job's payload: valid until the handler returns. */
+typedef struct slate_file {
+	const char *entity_type, *entity_id; /* whose file it is */
+	const char *field;		     /* which field holds it */
+	const char *store, *key;	     /* where it is */
+	const char *kind;		     /* "raw_clip", "image"... */
+	const char *content_type;
+	const char *sha256; /* as computed when stored; NULL when unknown */
+	uint64_t size;
+} slate_file;
+
 /* A processor of stored files (processor_add, ABI 1.1). */
 typedef struct slate_processor_def {
 	uint32_t struct_size; /* sizeof(slate_processor_def) */
@@ -380,6 +392,16 @@ struct slate_host {
 	 * decompression bomb). Always returns -1, like job_fail. */
 	int (*job_reject)(slate_job *job, const char *fmt, ...)
 	    SLATE_PRINTF(2, 3);
+	/* [job] The file a processor's job is about, from its payload. 0, or
+	 * -1 after job_fail said what the payload lacks. */
+	int (*job_file)(slate_job *job, slate_file *out);
+	/* [request] Whether `f` is still the file in its entity's field and
+	 * the entity is live: 1 yes (the row, a new reference, in *row_out
+	 * when row_out is not NULL), 0 no (a newer file replaced it, or the
+	 * entity was deleted: a processor has nothing to record), -1 on a
+	 * database error (set on req). */
+	int (*file_is_current)(slate_req *req, const slate_file *f,
+			       json_t **row_out);
 };
 
 /* True when the host's table is new enough to have `member`. */

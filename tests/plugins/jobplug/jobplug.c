@@ -147,18 +147,18 @@ static int h_enqueue(slate_req *req, void *ud)
 static slate_plugin *self_p;
 
 /* The first bytes of the job's stored file, NUL-terminated, into buf. */
-static int read_head(slate_job *job, char *buf, size_t len, uint64_t *size)
+static int read_head(slate_job *job, slate_file *f, char *buf, size_t len)
 {
-	const json_t *pl = host->job_payload(job);
-	int fd = host->file_open(
-	    self_p, json_string_value(json_object_get(pl, "store")),
-	    json_string_value(json_object_get(pl, "key")), size);
+	if (host->job_file(job, f))
+		return -1;
+	uint64_t size = 0;
+	int fd = host->file_open(self_p, f->store, f->key, &size);
 	if (fd < 0)
 		return host->job_fail(job, "cannot open the file: %s",
 				      strerror(errno));
 	ssize_t n = read(fd, buf, len - 1);
 	close(fd);
-	if (n < 0)
+	if (n < 0 || size != f->size)
 		return host->job_fail(job, "cannot read the file");
 	buf[n] = '\0';
 	return 0;
@@ -168,10 +168,10 @@ static int p_first(slate_job *job, void *ud)
 {
 	(void)ud;
 	char head[256];
-	uint64_t size = 0;
-	if (record(job) || read_head(job, head, sizeof(head), &size))
+	slate_file f;
+	if (record(job) || read_head(job, &f, head, sizeof(head)))
 		return -1;
-	const char *eid = host->job_entity_id(job);
+	const char *eid = f.entity_id;
 	char key[128];
 	snprintf(key, sizeof(key), "jobplug/%s.bin", eid);
 	if (host->file_put(self_p, "thumbnails", key, "text/plain", head,
@@ -182,11 +182,14 @@ static int p_first(slate_job *job, void *ud)
 		return host->job_fail(job, "no database connection");
 	char desc[512];
 	snprintf(desc, sizeof(desc), "pp_first saw %llu bytes: %s",
-		 (unsigned long long)size, head);
-	json_t *ch = json_pack("{s:s}", "description", desc);
+		 (unsigned long long)f.size, head);
 	json_t *row = NULL;
-	host->entity_patch(t, host->job_entity_type(job), eid, ch, &row);
-	json_decref(ch);
+	if (host->file_is_current(t, &f, &row) == 1) {
+		json_t *ch = json_pack("{s:s}", "description", desc);
+		json_decref(row);
+		host->entity_patch(t, f.entity_type, eid, ch, &row);
+		json_decref(ch);
+	}
 	json_decref(row);
 	if (host->task_end(t, 1))
 		return host->job_fail(job, "task failed");
@@ -197,7 +200,8 @@ static int p_last(slate_job *job, void *ud)
 {
 	(void)ud;
 	char head[256];
-	if (record(job) || read_head(job, head, sizeof(head), NULL))
+	slate_file f;
+	if (record(job) || read_head(job, &f, head, sizeof(head)))
 		return -1;
 	if (!strncmp(head, "REJECT", 6))
 		return host->job_reject(job, "rejected: the file says so");
@@ -218,7 +222,7 @@ static int init(slate_plugin *self, const slate_host *h, char *err,
 {
 	host = h;
 	self_p = self;
-	if (!SLATE_HOST_HAS(h, job_reject)) {
+	if (!SLATE_HOST_HAS(h, file_is_current)) {
 		snprintf(err, errlen, "this slated has no job queue");
 		return -1;
 	}
