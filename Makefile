@@ -31,6 +31,7 @@ bench: build
 	bash bench/run.sh
 	bash bench/upload.sh
 	bash bench/jobs.sh
+	bash bench/hash.sh
 
 format:
 	find core sdk plugins tests -name '*.[ch]' -print0 | xargs -0 -r clang-format -i

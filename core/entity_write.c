@@ -65,7 +65,7 @@ const char *slate_entity_audit_row(slate_req *r, const slate_entity *e,
 		    !json_is_null(json_object_get(row, n)))
 			json_object_set_new(row, n, json_string("[redacted]"));
 	}
-	char *s = json_dumps(row, JSON_COMPACT);
+	char *s = json_dumps(row, JSON_COMPACT | JSON_REAL_PRECISION(15));
 	json_decref(row);
 	char *out = s ? slate_arena_strdup(&r->arena, s) : NULL;
 	free(s);
@@ -106,7 +106,7 @@ static int insert_row(slate_req *r, const slate_entity *e, json_t *changes,
 			       "%s::text, t.%s::text",
 			       e->table, e->sql_object, e->id_column);
 	slate_buf_release(&cols);
-	char *doc = json_dumps(changes, JSON_COMPACT);
+	char *doc = json_dumps(changes, JSON_COMPACT | JSON_REAL_PRECISION(15));
 	const char *params[1] = {doc};
 	slate_result *res =
 	    (sql.oom || !doc) ? NULL
@@ -250,7 +250,7 @@ int slate_entity_patch(slate_req *r, const slate_entity *e, const char *id,
 	slate_buf_release(&set);
 	slate_buf_release(&oldc);
 	slate_buf_release(&newc);
-	char *doc = json_dumps(changes, JSON_COMPACT);
+	char *doc = json_dumps(changes, JSON_COMPACT | JSON_REAL_PRECISION(15));
 	const char *params[2] = {doc, id};
 	slate_result *res = (sql.oom || !doc)
 				? NULL

@@ -180,11 +180,15 @@ int slate_pipeline_job_file(slate_job *job, slate_file *out)
 	const json_t *pl = job->payload;
 	const char *v[7];
 	for (size_t i = 0; i < 7; i++)
-		if (!(v[i] = json_string_value(json_object_get(pl, need[i]))))
-			return slate_job_fail(job,
-					      "the job's payload names no "
-					      "file (no '%s')",
-					      need[i]);
+		if (!(v[i] = json_string_value(json_object_get(pl, need[i])))) {
+			/* a malformed payload never gets better: no retry */
+			slate_job_fail(job,
+				       "the job's payload names no file (no "
+				       "'%s')",
+				       need[i]);
+			job->reject = true;
+			return -1;
+		}
 	json_t *size = json_object_get(pl, "size");
 	*out = (slate_file){
 	    .entity_type = v[0],

@@ -48,7 +48,8 @@ typedef struct upload_kind {
 
 static const char *const pdf_types[] = {"application/pdf", NULL};
 static const char *const video_types[] = {
-    "video/mp4", "video/quicktime", "video/webm", "video/x-matroska", NULL};
+    "video/mp4",  "video/quicktime", "video/webm",	"video/x-matroska",
+    "video/mp2t", "video/mpeg",	     "application/mxf", NULL};
 static const char *const image_types[] = {"image/jpeg", "image/png",
 					  "image/webp", NULL};
 static const char *const audio_types[] = {

@@ -393,7 +393,7 @@ struct slate_host {
 	int (*job_reject)(slate_job *job, const char *fmt, ...)
 	    SLATE_PRINTF(2, 3);
 	/* [job] The file a processor's job is about, from its payload. 0, or
-	 * -1 after job_fail said what the payload lacks. */
+	 * -1 with the job rejected (as job_reject) naming what it lacks. */
 	int (*job_file)(slate_job *job, slate_file *out);
 	/* [request] Whether `f` is still the file in its entity's field and
 	 * the entity is live: 1 yes (the row, a new reference, in *row_out

@@ -1,0 +1,2 @@
+-- Drops the table with its index.
+DROP TABLE IF EXISTS file_hashes;
