@@ -9,6 +9,7 @@
 #define SLATE_CORE_H
 
 #include <slate/host.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "config.h"
@@ -16,7 +17,6 @@
 #include "router.h"
 
 typedef struct slate_entity slate_entity;
-
 
 typedef struct slate_sub {
 	char *event;
@@ -42,9 +42,11 @@ typedef struct slate_core {
 	struct slate_plugin **plugins;
 	size_t nplugins;
 
-	struct slate_auth *auth; /* tokens and keys (auth.h); NULL: all refused */
+	struct slate_auth
+	    *auth; /* tokens and keys (auth.h); NULL: all refused */
 	struct slate_storage *storage; /* blob stores (storage.h) */
-	struct slate_upload *upload;   /* upload signing and sweeper (upload.h) */
+	struct slate_upload *upload; /* upload signing and sweeper (upload.h) */
+	bool worker; /* this process is a job worker (slated --worker) */
 } slate_core;
 
 /* 0 or -1 (out of memory). */
@@ -52,10 +54,9 @@ int slate_core_init(slate_core *core, slate_config *cfg);
 void slate_core_release(slate_core *core);
 
 /* The declared entity called `name` ("episode"), or NULL. */
-const slate_entity *slate_core_entity(const slate_core *core,
-				      const char *name);
+const slate_entity *slate_core_entity(const slate_core *core, const char *name);
 
-int slate_core_subscribe(slate_core *core, const char *owner,
-			 const char *event, slate_event_fn fn, void *ud);
+int slate_core_subscribe(slate_core *core, const char *owner, const char *event,
+			 slate_event_fn fn, void *ud);
 
 #endif

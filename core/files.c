@@ -85,7 +85,7 @@ int slate_file_attach(slate_req *r, const slate_entity *e, const char *id,
 	if (!file)
 		return slate_res_error(r, 500, "INTERNAL_ERROR", NULL,
 				       "Out of memory");
-	rc = slate_pipeline_enqueue(r, file, NULL);
+	rc = slate_pipeline_enqueue(r, file, NULL, NULL);
 	if (rc == 0) {
 		/* the event keeps the name "id" it had before ABI 1.1 */
 		json_object_set(file, "id", json_object_get(file, "entity_id"));

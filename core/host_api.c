@@ -211,6 +211,11 @@ static int h_entity_has_field(slate_plugin *p, const char *entity,
 	return e && (!field || slate_entity_field(e, field));
 }
 
+static const char *h_process_role(slate_plugin *p)
+{
+	return p->core->worker ? "worker" : "api";
+}
+
 static int h_processor_add(slate_plugin *p, const slate_processor_def *def)
 {
 	return slate_pipeline_add(p, def);
@@ -285,6 +290,7 @@ static const slate_host host = {
     .job_reject = h_job_reject,
     .job_file = slate_pipeline_job_file,
     .file_is_current = slate_files_h_is_current,
+    .process_role = h_process_role,
 };
 
 const slate_host *slate_host_table(void)

@@ -160,6 +160,7 @@ int main(int argc, char **argv)
 
 	/* A worker (workers.h) gets the database from its supervisor and
 	 * only runs job handlers: no cluster, migrations, auth or HTTP. */
+	core.worker = worker_mode;
 	if (worker_mode) {
 		if (!cfg.database_url) {
 			slate_log(SLATE_LOG_ERROR, "worker", NULL,

@@ -102,8 +102,11 @@ static bool handles(const processor *pr, const char *file_kind)
 	return false;
 }
 
-int slate_pipeline_enqueue(slate_req *r, const json_t *file, const char *only)
+int slate_pipeline_enqueue(slate_req *r, const json_t *file, const char *only,
+			   const char **job_id_out)
 {
+	if (job_id_out)
+		*job_id_out = NULL;
 	const char *fkind = json_string_value(json_object_get(file, "kind"));
 	const char *etype =
 	    json_string_value(json_object_get(file, "entity_type"));
@@ -128,8 +131,12 @@ int slate_pipeline_enqueue(slate_req *r, const json_t *file, const char *only)
 		for (size_t i = 1; i < json_array_size(chain); i++)
 			json_array_append(rest, json_array_get(chain, i));
 		json_object_set_new(payload, "chain", rest);
-		if (!slate_jobs_enqueue(r, first, payload, etype, eid))
+		const char *id =
+		    slate_jobs_enqueue(r, first, payload, etype, eid);
+		if (!id)
 			rc = slate_res_db_error(r);
+		else if (job_id_out)
+			*job_id_out = id;
 	}
 	json_decref(chain);
 	return rc;

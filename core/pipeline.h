@@ -26,9 +26,11 @@ void slate_pipeline_free(void);
 
 /* [request] Queue the pipeline for `file` (a file_current object,
  * borrowed) in the request's transaction: every processor for its kind,
- * or only the one of kind `only`. 0 (also when no processor applies), or
- * -1 with the database error set on r. */
-int slate_pipeline_enqueue(slate_req *r, const json_t *file, const char *only);
+ * or only the one of kind `only`; the first job's id into *job_id_out
+ * (when not NULL; NULL when no processor applies). 0, or -1 with the
+ * database error set on r. */
+int slate_pipeline_enqueue(slate_req *r, const json_t *file, const char *only,
+			   const char **job_id_out);
 
 /* [worker] Whether a succeeded job's payload names a next stage. */
 bool slate_pipeline_has_next(const json_t *payload);

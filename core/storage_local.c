@@ -12,6 +12,7 @@
  * from the root's descriptor with O_NOFOLLOW, so a symlink planted inside
  * the root cannot lead out of it either.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/rand.h>
@@ -19,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "storage.h"
@@ -27,6 +29,11 @@
  * hands the body over in pieces of a few KiB, and a syscall per piece
  * would cost more than the copy. Constant per upload. */
 #define LOCAL_WBUF (256 * 1024)
+
+/* A temporary file untouched this long belongs to a write that died with
+ * its process (kill -9, power loss): every live write appends to its file
+ * far more often, and HTTP uploads time out within a minute of silence. */
+#define LOCAL_TMP_STALE_S 3600
 
 typedef struct local_store {
 	slate_store base;
@@ -286,6 +293,31 @@ static const slate_store_ops local_ops = {
     .free = local_free,
 };
 
+/* Remove the temporary files of writes that died (see LOCAL_TMP_STALE_S).
+ * Best effort: what cannot be removed now is tried at the next start. */
+static void sweep_stale_tmp(local_store *s)
+{
+	int fd = openat(s->tmpfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	time_t now = time(NULL);
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		struct stat st;
+		if (e->d_name[0] == '.' ||
+		    fstatat(s->tmpfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) ||
+		    !S_ISREG(st.st_mode) ||
+		    now - st.st_mtime < LOCAL_TMP_STALE_S)
+			continue;
+		unlinkat(s->tmpfd, e->d_name, 0);
+	}
+	closedir(d);
+}
+
 slate_store *slate_store_local_new(const char *name, const char *root,
 				   char *err, size_t errlen)
 {
@@ -310,5 +342,6 @@ slate_store *slate_store_local_new(const char *name, const char *root,
 		local_free(&s->base);
 		return NULL;
 	}
+	sweep_stale_tmp(s);
 	return &s->base;
 }

@@ -384,9 +384,11 @@ struct slate_host {
 	/* [request] Queue the pipeline for a stored file (a file_current
 	 * object, borrowed) again, from its first stage, e.g. to re-probe.
 	 * `only` names one processor kind to run alone, or NULL for all.
+	 * *job_id_out (when not NULL) gets the first queued job's id
+	 * (borrowed until the request ends), NULL when no processor applies.
 	 * 0, or -1 (database error set). */
 	int (*pipeline_enqueue)(slate_req *req, const json_t *file,
-				const char *only);
+				const char *only, const char **job_id_out);
 	/* [job] Fail the job for good: no retry, straight to "dead", with the
 	 * reason. For input that can never succeed (not a media file, a
 	 * decompression bomb). Always returns -1, like job_fail. */
@@ -402,6 +404,12 @@ struct slate_host {
 	 * database error (set on req). */
 	int (*file_is_current)(slate_req *req, const slate_file *f,
 			       json_t **row_out);
+
+	/* [any] What this process is: "api" (serves HTTP; runs background
+	 * work such as watch folders) or "worker" (a job worker: runs job
+	 * handlers only). Every process runs every enabled plugin's init, so
+	 * a plugin that starts threads of its own checks this first. */
+	const char *(*process_role)(slate_plugin *p);
 };
 
 /* True when the host's table is new enough to have `member`. */
