@@ -1,0 +1,1 @@
+DROP INDEX IF EXISTS idx_clips_file_hash;
