@@ -32,6 +32,8 @@ bench: build
 	bash bench/upload.sh
 	bash bench/jobs.sh
 	bash bench/hash.sh
+	bash bench/thumbnails.sh
+	bash bench/ingest.sh
 
 format:
 	find core sdk plugins tests -name '*.[ch]' -print0 | xargs -0 -r clang-format -i
