@@ -472,7 +472,7 @@ int th_run(char *const argv[], char *out, size_t len)
 		dup2(p[1], 1);
 		dup2(p[1], 2);
 		close(p[0]);
-		execv(argv[0], argv);
+		execvp(argv[0], argv);
 		_exit(127);
 	}
 	close(p[1]);

@@ -131,7 +131,8 @@ long th_upload_file(th_server *s, const char *entity_type,
  * only that entity's jobs count. */
 bool th_wait_jobs(th_server *s, const char *entity_id, int timeout_ms);
 
-/* Run a command and capture its stdout (max len-1 bytes). Exit status. */
+/* Run a command (found on PATH) and capture its stdout (max len-1 bytes).
+ * Exit status. */
 int th_run(char *const argv[], char *out, size_t len);
 
 #endif

@@ -142,7 +142,10 @@ static int suite_init(void)
 	store = make_store(PRIMARY, true, endpoint, "S3RVER", "S3RVER");
 	char cfg[1024];
 	snprintf(cfg, sizeof(cfg),
-		 "{\"plugins\": {\"clips\": {\"enabled\": true}},"
+		 "{\"plugins\": {\"clips\": {\"enabled\": true}, "
+		 "\"outfits\": {\"enabled\": true}, \"hash\": "
+		 "{\"enabled\": true}, \"thumbnails\": {\"enabled\": "
+		 "true}}, \"jobs\": {\"workers\": 1, \"poll_ms\": 200},"
 		 "\"storage\": {\"backend\": \"s3\", \"s3_endpoint\": \"%s\","
 		 "\"s3_access_key\": \"S3RVER\", \"s3_secret_key\": "
 		 "\"S3RVER\", \"s3_path_style\": true,"
@@ -643,6 +646,58 @@ static void test_sweep(void)
 }
 
 /* What is missing to run this test, or NULL. */
+
+/* The processors read from and write to buckets: an outfit's image is
+ * hashed and thumbnailed by a worker, and its thumbnail is served as a
+ * redirect to a presigned GET of the thumbnails bucket. */
+static void test_processing_on_s3(void)
+{
+	char outfit[64], path[300], sql[300], sha[80] = "";
+	CU_ASSERT_FATAL(th_create(&srv, "/api/v1/outfits",
+				  "{\"outfit_name\": \"S3 look\"}", "outfit_id",
+				  outfit));
+	snprintf(path, sizeof(path), "%s/look.jpg", srv.dir);
+	char *const mk[] = {
+	    "ffmpeg",	 "-v",	  "error", "-y",
+	    "-f",	 "lavfi", "-i",	   "testsrc=size=640x480",
+	    "-frames:v", "1",	  path,	   NULL};
+	char out[64];
+	CU_ASSERT_FATAL(th_run(mk, out, sizeof(out)) == 0);
+	CU_ASSERT_FATAL(th_upload_file(&srv, "outfit", outfit, "image", path,
+				       "image/jpeg", NULL) == 200);
+	CU_ASSERT_FATAL(th_wait_jobs(&srv, outfit, 60000));
+
+	/* hash read the object back from the bucket */
+	snprintf(sql, sizeof(sql),
+		 "SELECT sha256 FROM file_hashes WHERE entity_id = '%s'",
+		 outfit);
+	CU_ASSERT_EQUAL(th_sql_text(&srv, sql, sha, sizeof(sha)), 0);
+	CU_ASSERT_EQUAL(strlen(sha), 64);
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FROM thumbnails WHERE entity_id = '%s' AND "
+		 "status = 'completed'",
+		 outfit);
+	CU_ASSERT_EQUAL(th_sql_long(&srv, sql), 3);
+	/* the thumbnail went to the thumbnails bucket */
+	char key[200];
+	snprintf(key, sizeof(key), "outfits/%s/small.jpg", outfit);
+	CU_ASSERT(aws_head(THUMBS, key) > 0);
+
+	snprintf(path, sizeof(path), "/api/v1/thumbnails/outfit/%s/small",
+		 outfit);
+	th_resp r;
+	CU_ASSERT_FATAL(th_req(&srv, "GET", path, NULL, NULL, &r) == 0);
+	CU_ASSERT_EQUAL(r.status, 302);
+	char loc[2048] = "";
+	CU_ASSERT(th_header(&r, "Location", loc, sizeof(loc)));
+	th_resp_free(&r);
+	body b = {0};
+	CU_ASSERT_EQUAL(get_url(loc, &b), 200);
+	CU_ASSERT(b.n > 100 && (unsigned char)b.p[0] == 0xFF &&
+		  (unsigned char)b.p[1] == 0xD8);
+	free(b.p);
+}
+
 static const char *missing(void)
 {
 	struct stat sb;
@@ -683,6 +738,8 @@ int main(void)
 	CU_add_test(s, "refused by S3; confirm without the object",
 		    test_refused_by_s3);
 	CU_add_test(s, "sweeper", test_sweep);
+	CU_add_test(s, "hash and thumbnails read and write buckets",
+		    test_processing_on_s3);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	unsigned fails = CU_get_number_of_failures() +
