@@ -424,16 +424,21 @@ int slate_jobs_reap(PGconn *pg, const slate_config *cfg)
 
 long slate_jobs_next_due_ms(PGconn *pg, const char *kinds_lit)
 {
+	/* NULL when nothing waits: greatest() would turn that into 0 ("due
+	 * now") and make idle workers poll without sleeping. */
 	static const char sql[] =
-	    "SELECT greatest(0, ceil(extract(epoch FROM min(run_at) - "
-	    "now()) * 1000))::bigint FROM jobs WHERE status IN ('queued', "
-	    "'failed') AND kind = ANY($1::text[])";
+	    "SELECT ceil(extract(epoch FROM min(run_at) - now()) * "
+	    "1000)::bigint FROM jobs WHERE status IN ('queued', 'failed') AND "
+	    "kind = ANY($1::text[])";
 	const char *p[1] = {kinds_lit};
 	PGresult *res = PQexecParams(pg, sql, 1, NULL, p, NULL, NULL, 0);
 	long ms = -1;
 	if (res && PQresultStatus(res) == PGRES_TUPLES_OK &&
-	    PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
+	    PQntuples(res) == 1 && !PQgetisnull(res, 0, 0)) {
 		ms = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+		if (ms < 0)
+			ms = 0;
+	}
 	PQclear(res);
 	return ms;
 }

@@ -419,6 +419,26 @@ static void test_pipeline(void)
 	CU_ASSERT_STRING_EQUAL(st, "dead:1:rejected: the file says so");
 }
 
+/* Idle workers sleep: on LISTEN, waking for the next retry, the lease
+ * reaper and jobs.poll_ms (200 here). Two of them then commit a few dozen
+ * statements a second between them; a worker that polls without sleeping
+ * commits hundreds. Counted by PostgreSQL over four seconds (its counters
+ * reach pg_stat_database within a second for a busy backend). */
+static void test_idle_workers_sleep(void)
+{
+	CU_ASSERT_FATAL(th_wait_jobs(&srv, NULL, 60000));
+	static const char sql[] =
+	    "SELECT xact_commit FROM pg_stat_database WHERE datname = "
+	    "current_database()";
+	sleep(2);
+	long before = th_sql_long(&srv, sql);
+	sleep(4);
+	long after = th_sql_long(&srv, sql);
+	CU_ASSERT(before > 0);
+	fprintf(stderr, "(%ld commits in 4 s) ", after - before);
+	CU_ASSERT(after - before < 400);
+}
+
 static void test_backoff_spacing(void)
 {
 	/* A retry never comes before its backoff: base 100 ms doubled per
@@ -663,6 +683,7 @@ int main(void)
 	CU_add_test(s, "a retry waits for its backoff", test_backoff_spacing);
 	CU_add_test(s, "a stored file runs its processors in stage order",
 		    test_pipeline);
+	CU_add_test(s, "idle workers sleep", test_idle_workers_sleep);
 	CU_add_test(s, "failing jobs back off and go dead; admin retry",
 		    test_backoff_dead_and_retry);
 	CU_add_test(s, "a job over its time is killed and failed",
