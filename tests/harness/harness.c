@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -122,6 +123,9 @@ int th_start(th_server *s, const char *config_json)
 	if (s->pid < 0)
 		return -1;
 	if (s->pid == 0) {
+		/* A test killed mid-run (a ctest timeout) must not leave its
+		 * slated, workers and cluster running. */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		int err = open(s->log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 		int out = open(s->out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 		if (chdir(s->dir) || err < 0 || out < 0)
