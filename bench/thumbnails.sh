@@ -26,7 +26,7 @@
 # time per set no more than sharp's, and at least 2x sharp's sets per
 # CPU-second. Missing a target still exits 0; anything broken exits 1.
 #
-# Environment: RUNS (5), SETS (10), CONCURRENCY (2: the plugin's
+# Environment: RUNS (5), SETS (10), CONCURRENCY (1: the plugin's
 # vips_concurrency default), BUILD (build).
 set -euo pipefail
 
@@ -34,7 +34,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 RUNS=${RUNS:-5}
 SETS=${SETS:-10}
-CONCURRENCY=${CONCURRENCY:-2}
+CONCURRENCY=${CONCURRENCY:-1}
 BUILD=${BUILD:-build}
 BENCH="$BUILD/plugins/thumbnails/thumb_bench"
 
