@@ -3,13 +3,13 @@
 
 #include <dirent.h>
 #include <dlfcn.h>
-#include <stdlib.h>
 #include <slate/host.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "entity.h"
-#include "link.h"
 #include "host_api.h"
+#include "link.h"
 #include "log.h"
 #include "util.h"
 
@@ -23,14 +23,13 @@ static bool valid_id(const char *s)
 
 /* Whether a plugin's descriptor is new enough to carry member `m`. */
 #define HAS_DECL(d, m)                                                         \
-	((d)->struct_size >=                                                   \
-	 offsetof(slate_plugin_desc, m) + sizeof((d)->m))
+	((d)->struct_size >= offsetof(slate_plugin_desc, m) + sizeof((d)->m))
 
 int slate_plugin_check_desc(const slate_plugin_desc *d, const char *file_id,
 			    char *reason, size_t len)
 {
-	const size_t need = offsetof(slate_plugin_desc, shutdown) +
-			    sizeof(d->shutdown);
+	const size_t need =
+	    offsetof(slate_plugin_desc, shutdown) + sizeof(d->shutdown);
 	if (!d) {
 		snprintf(reason, len, "slate_plugin_entry() returned NULL");
 		return -1;
@@ -70,14 +69,15 @@ int slate_plugin_check_desc(const slate_plugin_desc *d, const char *file_id,
 	}
 	if (!d->init && !(HAS_DECL(d, entities) && d->entities) &&
 	    !(HAS_DECL(d, links) && d->links) &&
-	    !(HAS_DECL(d, routes) && d->routes)) {
+	    !(HAS_DECL(d, routes) && d->routes) &&
+	    !(HAS_DECL(d, processors) && d->processors)) {
 		snprintf(reason, len,
 			 "descriptor has neither an init function nor "
 			 "declarations");
 		return -1;
 	}
-	if (d->n_migrations && (!d->migrations ||
-				d->migration_size < sizeof(slate_migration))) {
+	if (d->n_migrations &&
+	    (!d->migrations || d->migration_size < sizeof(slate_migration))) {
 		snprintf(reason, len,
 			 "migrations declared with element size %u, ABI %u.%u "
 			 "needs %zu",
@@ -89,8 +89,8 @@ int slate_plugin_check_desc(const slate_plugin_desc *d, const char *file_id,
 	 * a bad plugin is refused alone instead of stopping slated. */
 	for (uint32_t i = 0; i < d->n_migrations; i++) {
 		const slate_migration *m =
-			(const slate_migration *)((const char *)d->migrations +
-						  (size_t)i * d->migration_size);
+		    (const slate_migration *)((const char *)d->migrations +
+					      (size_t)i * d->migration_size);
 		if (m->version != i + 1 || !m->name || !m->up) {
 			snprintf(reason, len,
 				 "migration %u: versions must run 1, 2, 3... "
@@ -105,8 +105,8 @@ int slate_plugin_check_desc(const slate_plugin_desc *d, const char *file_id,
 static slate_plugin *record_new(slate_core *core, const char *id,
 				const char *file)
 {
-	slate_plugin **list = realloc(core->plugins, (core->nplugins + 1) *
-							     sizeof(*list));
+	slate_plugin **list =
+	    realloc(core->plugins, (core->nplugins + 1) * sizeof(*list));
 	if (!list)
 		return NULL;
 	core->plugins = list;
@@ -121,7 +121,7 @@ static slate_plugin *record_new(slate_core *core, const char *id,
 }
 
 static void refuse(slate_plugin *p, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 static void refuse(slate_plugin *p, const char *fmt, ...)
 {
 	va_list ap;
@@ -129,9 +129,8 @@ static void refuse(slate_plugin *p, const char *fmt, ...)
 	vsnprintf(p->reason, sizeof(p->reason), fmt, ap);
 	va_end(ap);
 	p->state = SLATE_PLUGIN_REFUSED;
-	slate_log(SLATE_LOG_ERROR, "core", NULL,
-		  "plugin %s (%s) refused: %s", p->id,
-		  p->file ? p->file : "no file", p->reason);
+	slate_log(SLATE_LOG_ERROR, "core", NULL, "plugin %s (%s) refused: %s",
+		  p->id, p->file ? p->file : "no file", p->reason);
 }
 
 /* dlopen, find the entry, check the descriptor. */
@@ -195,9 +194,9 @@ static found *discover(const char *dirs, size_t *count)
 			bool dup = false;
 			for (size_t i = 0; id && i < n; i++)
 				dup |= !strcmp(list[i].id, id);
-			found *nl = dup || !id ? NULL
-					       : realloc(list, (n + 1) *
-								sizeof(*nl));
+			found *nl = dup || !id
+					? NULL
+					: realloc(list, (n + 1) * sizeof(*nl));
 			if (!nl) {
 				free(id);
 				continue;
@@ -290,32 +289,36 @@ int slate_plugins_collect_migrations(const slate_core *core,
 
 /* The descriptor's static declarations, through the same host functions a
  * plugin's init would call (they log the precise reason of a refusal). */
-static int register_declared(slate_plugin *p, const slate_host *host,
-			     char *err, size_t errlen)
+static int register_declared(slate_plugin *p, const slate_host *host, char *err,
+			     size_t errlen)
 {
 	const slate_plugin_desc *d = p->desc;
-	for (size_t i = 0; HAS_DECL(d, entities) && d->entities &&
-			   d->entities[i];
-	     i++)
+	for (size_t i = 0;
+	     HAS_DECL(d, entities) && d->entities && d->entities[i]; i++)
 		if (host->entity_add(p, d->entities[i]))
-			return slate_errf(err, errlen,
-					  "declared entity %s refused",
-					  d->entities[i]->name
-						  ? d->entities[i]->name
-						  : "(unnamed)");
+			return slate_errf(
+			    err, errlen, "declared entity %s refused",
+			    d->entities[i]->name ? d->entities[i]->name
+						 : "(unnamed)");
 	for (size_t i = 0; HAS_DECL(d, links) && d->links && d->links[i]; i++)
 		if (host->link_add(p, d->links[i]))
-			return slate_errf(err, errlen, "declared link %s refused",
-					  d->links[i]->table
-						  ? d->links[i]->table
-						  : "(unnamed)");
+			return slate_errf(
+			    err, errlen, "declared link %s refused",
+			    d->links[i]->table ? d->links[i]->table
+					       : "(unnamed)");
 	for (size_t i = 0; HAS_DECL(d, routes) && d->routes && d->routes[i];
 	     i++)
 		if (host->route_add(p, d->routes[i]))
-			return slate_errf(err, errlen,
-					  "declared route %s %s refused",
-					  d->routes[i]->method,
-					  d->routes[i]->path);
+			return slate_errf(
+			    err, errlen, "declared route %s %s refused",
+			    d->routes[i]->method, d->routes[i]->path);
+	for (size_t i = 0;
+	     HAS_DECL(d, processors) && d->processors && d->processors[i]; i++)
+		if (host->processor_add(p, d->processors[i]))
+			return slate_errf(
+			    err, errlen, "declared processor %s refused",
+			    d->processors[i]->kind ? d->processors[i]->kind
+						   : "(unnamed)");
 	return 0;
 }
 
@@ -331,8 +334,9 @@ void slate_plugins_init(slate_core *core)
 		size_t nsubs = core->nsubs;
 		size_t nlinks = core->nlinks;
 		char err[400] = "";
-		int rc = p->desc->init ? p->desc->init(p, host, err, sizeof(err))
-				       : 0;
+		int rc = p->desc->init
+			     ? p->desc->init(p, host, err, sizeof(err))
+			     : 0;
 		if (rc == 0)
 			rc = register_declared(p, host, err, sizeof(err));
 		if (rc != 0) {
@@ -340,7 +344,7 @@ void slate_plugins_init(slate_core *core)
 			slate_router_truncate(core->router, nroutes);
 			while (core->nentities > nentities)
 				slate_entity_free(
-					core->entities[--core->nentities]);
+				    core->entities[--core->nentities]);
 			while (core->nsubs > nsubs)
 				free(core->subs[--core->nsubs].event);
 			if (core->nlinks > nlinks)
@@ -409,8 +413,8 @@ int slate_plugins_report(const slate_config *cfg, FILE *out)
 		const slate_plugin *p = core.plugins[i];
 		const char *detail = p->reason[0] ? p->reason
 				     : p->desc && p->desc->summary
-					     ? p->desc->summary
-					     : "";
+					 ? p->desc->summary
+					 : "";
 		fprintf(out, "%-20s %-9s %-8s %-10s %s\n", p->id,
 			slate_config_plugin_enabled(cfg, p->id) ? "yes" : "no",
 			state_name(p->state),

@@ -196,27 +196,16 @@ static int hash_init(slate_plugin *self, const slate_host *h, char *err,
 {
 	host = h;
 	hash_self = self;
-	if (!SLATE_HOST_HAS(h, file_is_current)) {
-		snprintf(err, errlen,
-			 "this slated has no processing pipeline "
-			 "(ABI 1.1)");
-		return -1;
-	}
-	if (read_config(h->config(self), err, errlen))
-		return -1;
-	static const slate_processor_def def = {
-	    .struct_size = sizeof(slate_processor_def),
-	    .kind = "hash",
-	    .stage = 10,
-	    .file_kinds = NULL, /* every kind */
-	    .fn = hash_job,
-	};
-	if (h->processor_add(self, &def)) {
-		snprintf(err, errlen, "cannot register the hash processor");
-		return -1;
-	}
-	return 0;
+	return read_config(h->config(self), err, errlen);
 }
+
+static const slate_processor_def hash_processor = {
+    .struct_size = sizeof(slate_processor_def),
+    .kind = "hash",
+    .stage = 10,
+    .file_kinds = NULL, /* every kind */
+    .fn = hash_job,
+};
 
 static const slate_plugin_desc hash_desc = {
     SLATE_PLUGIN_HEADER("hash", "1.0.0",
@@ -225,6 +214,7 @@ static const slate_plugin_desc hash_desc = {
     .init = hash_init,
     .routes = (const slate_route_def *const[]){&hash_route_dupes,
 					       &hash_route_dupes_of, NULL},
+    .processors = (const slate_processor_def *const[]){&hash_processor, NULL},
 };
 
 SLATE_PLUGIN_DEFINE(hash_desc)

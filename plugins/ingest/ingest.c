@@ -238,11 +238,6 @@ static int ingest_init(slate_plugin *self, const slate_host *host, char *err,
 	g->host = host;
 	g->self = self;
 	g->wake_fd = -1;
-	if (!SLATE_HOST_HAS(host, process_role)) {
-		snprintf(err, errlen,
-			 "needs slated with ABI 1.1 (tasks, files)");
-		return -1;
-	}
 	if (ing_config_parse(host->config(self), &g->cfg, err, errlen)) {
 		ing_config_free(&g->cfg);
 		return -1;

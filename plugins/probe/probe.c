@@ -71,29 +71,20 @@ static int probe_job(slate_job *job, void *ud)
 static int probe_init(slate_plugin *self, const slate_host *h, char *err,
 		      size_t errlen)
 {
+	(void)err;
+	(void)errlen;
 	host = h;
 	probe_self = self;
-	if (!SLATE_HOST_HAS(h, file_is_current)) {
-		snprintf(err, errlen,
-			 "this slated has no processing pipeline "
-			 "(ABI 1.1)");
-		return -1;
-	}
-	static const char *const kinds[] = {"raw_clip", "trailer", "audio",
-					    NULL};
-	static const slate_processor_def def = {
-	    .struct_size = sizeof(slate_processor_def),
-	    .kind = "probe",
-	    .stage = 20,
-	    .file_kinds = kinds,
-	    .fn = probe_job,
-	};
-	if (h->processor_add(self, &def)) {
-		snprintf(err, errlen, "cannot register the probe processor");
-		return -1;
-	}
 	return 0;
 }
+
+static const slate_processor_def probe_processor = {
+    .struct_size = sizeof(slate_processor_def),
+    .kind = "probe",
+    .stage = 20,
+    .file_kinds = (const char *const[]){"raw_clip", "trailer", "audio", NULL},
+    .fn = probe_job,
+};
 
 static const slate_plugin_desc probe_desc = {
     SLATE_PLUGIN_HEADER("probe", "1.0.0",
@@ -101,6 +92,7 @@ static const slate_plugin_desc probe_desc = {
     SLATE_PLUGIN_MIGRATIONS(probe_migrations, PROBE_N_MIGRATIONS),
     .init = probe_init,
     .routes = (const slate_route_def *const[]){&probe_route_get, NULL},
+    .processors = (const slate_processor_def *const[]){&probe_processor, NULL},
 };
 
 SLATE_PLUGIN_DEFINE(probe_desc)

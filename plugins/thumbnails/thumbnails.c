@@ -167,20 +167,7 @@ static int thumbnails_init(slate_plugin *self, const slate_host *h, char *err,
 {
 	thumb_host = h;
 	thumb_self = self;
-	if (!SLATE_HOST_HAS(h, job_reject)) {
-		snprintf(err, errlen,
-			 "needs a host with ABI 1.1 (files and "
-			 "the processing pipeline)");
-		return -1;
-	}
-	if (read_config(h->config(self), err, errlen))
-		return -1;
-	if (h->processor_add(self, &processor)) {
-		snprintf(err, errlen,
-			 "cannot register the thumbnail processor");
-		return -1;
-	}
-	return 0;
+	return read_config(h->config(self), err, errlen);
 }
 
 static const slate_plugin_desc thumbnails_desc = {
@@ -189,6 +176,7 @@ static const slate_plugin_desc thumbnails_desc = {
 			"the seed's three JPEG sizes"),
     .init = thumbnails_init,
     .routes = thumb_routes,
+    .processors = (const slate_processor_def *const[]){&processor, NULL},
 };
 
 SLATE_PLUGIN_DEFINE(thumbnails_desc)

@@ -184,6 +184,25 @@ static void test_refuse_missing_init(void)
 	UNIT_ASSERT_STR_CONTAINS(reason, "init");
 }
 
+/* A processor plugin may be nothing but its declared processors; an ABI
+ * 1.0 descriptor (shorter, without the member) is never read past its
+ * end. */
+static void test_processors_only(void)
+{
+	static const slate_processor_def proc = {
+	    .struct_size = sizeof(slate_processor_def), .kind = "x"};
+	static const slate_processor_def *const procs[] = {&proc, NULL};
+	char reason[512];
+	slate_plugin_desc d = good();
+	d.init = NULL;
+	d.processors = procs;
+	CU_ASSERT_EQUAL(check(&d, "casting", reason, sizeof(reason)), 0);
+	d.abi_minor = 0;
+	d.struct_size = offsetof(slate_plugin_desc, processors);
+	CU_ASSERT_EQUAL(check(&d, "casting", reason, sizeof(reason)), -1);
+	UNIT_ASSERT_STR_CONTAINS(reason, "init");
+}
+
 static void test_refuse_malformed_migrations(void)
 {
 	char reason[512];
@@ -284,6 +303,7 @@ int main(void)
 	    {"bad id refused", test_refuse_bad_id},
 	    {"id must match the file name", test_refuse_id_not_file_name},
 	    {"missing init refused", test_refuse_missing_init},
+	    {"processors alone suffice", test_processors_only},
 	    {"malformed migrations refused", test_refuse_malformed_migrations},
 	    {"migrations the runner refuses "
 	     "are refused here",

@@ -29,11 +29,12 @@ extern "C" {
 #define SLATE_EXPORT __attribute__((visibility("default")))
 #define SLATE_PLUGIN_ENTRY_NAME "slate_plugin_entry"
 
-typedef struct slate_host slate_host;     /* function table, slate/host.h */
+typedef struct slate_host slate_host;	  /* function table, slate/host.h */
 typedef struct slate_plugin slate_plugin; /* opaque: this plugin, host-owned */
-struct slate_entity_def;                  /* slate/entity.h */
-struct slate_link_def;                    /* slate/entity.h */
-struct slate_route_def;                   /* slate/host.h */
+struct slate_entity_def;		  /* slate/entity.h */
+struct slate_link_def;			  /* slate/entity.h */
+struct slate_route_def;			  /* slate/host.h */
+struct slate_processor_def;		  /* slate/host.h */
 
 /* One migration of the plugin's own schema. Versions start at 1 and increase
  * by one; the host records version and a checksum of `up`, and refuses to
@@ -42,24 +43,26 @@ struct slate_route_def;                   /* slate/host.h */
 typedef struct slate_migration {
 	uint32_t version;
 	const char *name; /* short label, e.g. "create_outfits" */
-	const char *up;   /* SQL, required */
+	const char *up;	  /* SQL, required */
 	const char *down; /* SQL, may be NULL when irreversible */
 } slate_migration;
 
 /* The descriptor the entry function returns. It must be a const object with
  * static storage: the host keeps the pointer for the life of the process. */
 typedef struct slate_plugin_desc {
-	uint32_t struct_size; /* sizeof(slate_plugin_desc) as the plugin saw it */
-	uint16_t abi_major;   /* SLATE_ABI_MAJOR the plugin was built with */
-	uint16_t abi_minor;   /* SLATE_ABI_MINOR the plugin was built with */
-	const char *id;       /* stable id, [a-z0-9_-]{1,64}; the config key */
-	const char *version;  /* the plugin's own version, free text */
-	const char *summary;  /* one line for `slatectl plugins` */
+	uint32_t
+	    struct_size;    /* sizeof(slate_plugin_desc) as the plugin saw it */
+	uint16_t abi_major; /* SLATE_ABI_MAJOR the plugin was built with */
+	uint16_t abi_minor; /* SLATE_ABI_MINOR the plugin was built with */
+	const char *id;	    /* stable id, [a-z0-9_-]{1,64}; the config key */
+	const char *version; /* the plugin's own version, free text */
+	const char *summary; /* one line for `slatectl plugins` */
 
 	/* Schema owned by the plugin; run before init(). May be empty. */
 	const slate_migration *migrations;
 	uint32_t n_migrations;
-	uint32_t migration_size; /* sizeof(slate_migration) as the plugin saw it */
+	uint32_t
+	    migration_size; /* sizeof(slate_migration) as the plugin saw it */
 
 	/* [main thread, once, may be NULL] Register routes, entities and
 	 * subscriptions through `host`. `host` and `self` stay valid for the
@@ -74,13 +77,18 @@ typedef struct slate_plugin_desc {
 	void (*shutdown)(slate_plugin *self);
 
 	/* Declarations the host registers after init succeeded, exactly as
-	 * if init had passed each to entity_add, link_add and route_add: most
-	 * entity plugins are nothing but these. NULL-terminated arrays of
-	 * pointers to static definitions (each carries its own struct_size),
-	 * or NULL. A failing one refuses the plugin like a failing init. */
+	 * if init had passed each to entity_add, link_add, route_add and
+	 * processor_add: most entity plugins are nothing but these, and a
+	 * processor plugin's init only reads its config. NULL-terminated
+	 * arrays of pointers to static definitions (each carries its own
+	 * struct_size), or NULL. A failing one refuses the plugin like a
+	 * failing init. */
 	const struct slate_entity_def *const *entities;
 	const struct slate_link_def *const *links;
 	const struct slate_route_def *const *routes;
+	/* ABI 1.1: processors of stored files, as if passed to
+	 * processor_add. */
+	const struct slate_processor_def *const *processors;
 } slate_plugin_desc;
 
 /* Designated initializers for the parts every descriptor repeats:
@@ -90,18 +98,18 @@ typedef struct slate_plugin_desc {
  *       .entities = (const slate_entity_def *const[]){&clip_def, NULL},
  *   };
  */
-#define SLATE_PLUGIN_HEADER(id_, version_, summary_)                       \
-	.struct_size = sizeof(slate_plugin_desc),                          \
-	.abi_major = SLATE_ABI_MAJOR, .abi_minor = SLATE_ABI_MINOR,        \
+#define SLATE_PLUGIN_HEADER(id_, version_, summary_)                           \
+	.struct_size = sizeof(slate_plugin_desc),                              \
+	.abi_major = SLATE_ABI_MAJOR, .abi_minor = SLATE_ABI_MINOR,            \
 	.id = (id_), .version = (version_), .summary = (summary_)
-#define SLATE_PLUGIN_MIGRATIONS(list_, n_)                                 \
-	.migrations = (list_), .n_migrations = (n_),                       \
+#define SLATE_PLUGIN_MIGRATIONS(list_, n_)                                     \
+	.migrations = (list_), .n_migrations = (n_),                           \
 	.migration_size = sizeof(slate_migration)
 
 /* The one exported symbol. Returns a pointer to a static descriptor. */
 typedef const slate_plugin_desc *(*slate_plugin_entry_fn)(void);
 
-#define SLATE_PLUGIN_DEFINE(desc_var)                                      \
+#define SLATE_PLUGIN_DEFINE(desc_var)                                          \
 	SLATE_EXPORT const slate_plugin_desc *slate_plugin_entry(void);        \
 	SLATE_EXPORT const slate_plugin_desc *slate_plugin_entry(void)         \
 	{                                                                      \
