@@ -229,6 +229,24 @@ int slate_files_h_open(slate_plugin *p, const char *store, const char *key,
 	return fd;
 }
 
+int slate_files_h_job_open(slate_plugin *p, slate_job *job, slate_file *out,
+			   uint64_t *size_out)
+{
+	if (slate_pipeline_job_file(job, out))
+		return -1;
+	int fd = slate_files_h_open(p, out->store, out->key, size_out);
+	if (fd >= 0)
+		return fd;
+	if (errno == ENOENT) {
+		slate_job_fail(job, "%s/%s is not in the store", out->store,
+			       out->key);
+		job->reject = true;
+		return -1;
+	}
+	return slate_job_fail(job, "cannot open %s/%s: %s", out->store,
+			      out->key, strerror(errno));
+}
+
 int slate_files_h_put(slate_plugin *p, const char *store, const char *key,
 		      const char *content_type, const void *data, size_t len)
 {

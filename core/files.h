@@ -25,6 +25,8 @@ int slate_file_attach(slate_req *r, const slate_entity *e, const char *id,
 /* Host table entries (host.h). */
 int slate_files_h_open(slate_plugin *p, const char *store, const char *key,
 		       uint64_t *size_out);
+int slate_files_h_job_open(slate_plugin *p, slate_job *job, slate_file *out,
+			   uint64_t *size_out);
 int slate_files_h_put(slate_plugin *p, const char *store, const char *key,
 		      const char *content_type, const void *data, size_t len);
 int slate_files_h_put_fd(slate_plugin *p, const char *store, const char *key,

@@ -290,6 +290,7 @@ static const slate_host host = {
     .job_reject = h_job_reject,
     .job_file = slate_pipeline_job_file,
     .file_is_current = slate_files_h_is_current,
+    .job_file_open = slate_files_h_job_open,
     .process_role = h_process_role,
 };
 

@@ -132,17 +132,9 @@ static int hash_job(slate_job *job, void *ud)
 {
 	(void)ud;
 	slate_file f;
-	if (host->job_file(job, &f))
+	int fd = host->job_file_open(hash_self, job, &f, NULL);
+	if (fd < 0)
 		return -1;
-	uint64_t stored = 0;
-	int fd = host->file_open(hash_self, f.store, f.key, &stored);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return host->job_reject(
-			    job, "%s/%s is not in the store", f.store, f.key);
-		return host->job_fail(job, "cannot open %s/%s: %s", f.store,
-				      f.key, strerror(errno));
-	}
 	unsigned char digest[32];
 	uint64_t n = 0;
 	int rc = hash_sha256_fd(fd, max_read_bytes_per_s, digest, &n);

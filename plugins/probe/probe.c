@@ -18,7 +18,6 @@
  */
 #include "probe.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -44,17 +43,10 @@ static int probe_job(slate_job *job, void *ud)
 		log_routed = 1;
 	}
 	slate_file f;
-	if (host->job_file(job, &f))
-		return -1;
 	uint64_t size = 0;
-	int fd = host->file_open(probe_self, f.store, f.key, &size);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return host->job_reject(
-			    job, "%s/%s is not in the store", f.store, f.key);
-		return host->job_fail(job, "cannot open %s/%s: %s", f.store,
-				      f.key, strerror(errno));
-	}
+	int fd = host->job_file_open(probe_self, job, &f, &size);
+	if (fd < 0)
+		return -1;
 	json_t *result = NULL;
 	char why[512];
 	probe_status st = probe_media(fd, size, &result, why, sizeof(why));

@@ -19,7 +19,6 @@
  * the reason and ends the job with job_reject, so it is dead after one
  * attempt; a storage or database error is job_fail, retried.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -258,20 +257,17 @@ int thumb_job(slate_job *job, void *ud)
 	(void)ud;
 	job_file f;
 	char why[160];
-	if (host->job_file(job, &f.file))
+	int fd = host->job_file_open(thumb_self, job, &f.file, NULL);
+	if (fd < 0)
 		return -1;
-	if (file_classify(&f, why, sizeof(why)))
+	if (file_classify(&f, why, sizeof(why))) {
+		close(fd);
 		return host->job_reject(job, "malformed thumbnail job: %s",
 					why);
-	if (thumb_setup(thumb_cfg.vips_concurrency, why, sizeof(why)))
+	}
+	if (thumb_setup(thumb_cfg.vips_concurrency, why, sizeof(why))) {
+		close(fd);
 		return host->job_fail(job, "%s", why);
-	int fd = host->file_open(thumb_self, f.store, f.key, NULL);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return host->job_reject(
-			    job, "%s/%s is not in the store", f.store, f.key);
-		return host->job_fail(job, "cannot open %s/%s: %s", f.store,
-				      f.key, strerror(errno));
 	}
 	thumb_set set;
 	int rc = strcmp(f.source_type, "video")

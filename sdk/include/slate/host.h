@@ -405,6 +405,13 @@ struct slate_host {
 	int (*file_is_current)(slate_req *req, const slate_file *f,
 			       json_t **row_out);
 
+	/* [job] job_file, then file_open on it: a read-only descriptor the
+	 * handler closes, its size in *size_out (may be NULL). -1 with the job
+	 * already ended: rejected when the object is gone from the store (it
+	 * will not come back), failed (retried) on any other error. */
+	int (*job_file_open)(slate_plugin *p, slate_job *job, slate_file *out,
+			     uint64_t *size_out);
+
 	/* [any] What this process is: "api" (serves HTTP; runs background
 	 * work such as watch folders) or "worker" (a job worker: runs job
 	 * handlers only). Every process runs every enabled plugin's init, so

@@ -13,7 +13,6 @@
  * a file whose text starts with "REJECT". GET /api/v1/jobplug/copy/:id
  * serves the copy with res_file.
  */
-#include <errno.h>
 #include <signal.h>
 #include <slate/host.h>
 #include <stdio.h>
@@ -149,13 +148,10 @@ static slate_plugin *self_p;
 /* The first bytes of the job's stored file, NUL-terminated, into buf. */
 static int read_head(slate_job *job, slate_file *f, char *buf, size_t len)
 {
-	if (host->job_file(job, f))
-		return -1;
 	uint64_t size = 0;
-	int fd = host->file_open(self_p, f->store, f->key, &size);
+	int fd = host->job_file_open(self_p, job, f, &size);
 	if (fd < 0)
-		return host->job_fail(job, "cannot open the file: %s",
-				      strerror(errno));
+		return -1;
 	ssize_t n = read(fd, buf, len - 1);
 	close(fd);
 	if (n < 0 || size != f->size)
