@@ -104,6 +104,19 @@ static unsigned warnings_take(char *buf, size_t len)
 	return n;
 }
 
+void thumb_teardown(void)
+{
+	pthread_mutex_lock(&setup_lock);
+	if (setup_done) {
+		/* Joins libvips' worker threads before the process exits:
+		 * left running, they race the exit (and LeakSanitizer's
+		 * tracer crashes on them in sanitizer builds). */
+		vips_shutdown();
+		setup_done = false;
+	}
+	pthread_mutex_unlock(&setup_lock);
+}
+
 int thumb_setup(int concurrency, char *err, size_t errlen)
 {
 	int rc = 0;

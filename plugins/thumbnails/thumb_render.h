@@ -66,6 +66,8 @@ typedef struct thumb_set {
  * nothing. 0, or -1 with the reason in err. Call it only where media is
  * decoded (worker processes, the bench), never in the API process. */
 int thumb_setup(int concurrency, char *err, size_t errlen);
+/* Stop libvips if thumb_setup started it (at exit). */
+void thumb_teardown(void);
 
 /* The three sizes of the image that can be read from `fd` (the caller
  * keeps and closes it), which must be one of the formats in `accept`

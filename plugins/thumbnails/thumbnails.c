@@ -170,11 +170,18 @@ static int thumbnails_init(slate_plugin *self, const slate_host *h, char *err,
 	return read_config(h->config(self), err, errlen);
 }
 
+static void thumbnails_shutdown(slate_plugin *self)
+{
+	(void)self;
+	thumb_teardown();
+}
+
 static const slate_plugin_desc thumbnails_desc = {
     SLATE_PLUGIN_HEADER("thumbnails", "1.0.0",
 			"Thumbnails of images and videos (libvips, FFmpeg): "
 			"the seed's three JPEG sizes"),
     .init = thumbnails_init,
+    .shutdown = thumbnails_shutdown,
     .routes = thumb_routes,
     .processors = (const slate_processor_def *const[]){&processor, NULL},
 };
