@@ -172,6 +172,51 @@ bool th_alive(th_server *s)
 	return s->pid > 0 && waitpid(s->pid, &st, WNOHANG) == 0;
 }
 
+/* Sanitizer reports slated (or a worker) wrote to its log; a test program
+ * that saw any exits 1 whatever CUnit said (sanitizer_verdict). */
+static int sanitizer_reports;
+
+static void sanitizer_verdict(void)
+{
+	if (sanitizer_reports) {
+		fprintf(stderr,
+			"harness: slated reported %d sanitizer error(s): "
+			"failing\n",
+			sanitizer_reports);
+		_exit(1);
+	}
+}
+
+/* Whether a log line is a sanitizer's report of a bug in slated. A SEGV is
+ * not: the job tests crash workers on purpose (and a real one fails the
+ * test that hits it by itself). */
+static bool sanitizer_line(const char *line)
+{
+	const char *asan = strstr(line, "ERROR: AddressSanitizer: ");
+	if (asan)
+		return strncmp(asan + 25, "SEGV", 4) != 0;
+	return strstr(line, "ERROR: LeakSanitizer") ||
+	       strstr(line, "LeakSanitizer has encountered") ||
+	       strstr(line, "Tracer caught signal") ||
+	       strstr(line, "runtime error:");
+}
+
+static void scan_log(const th_server *s)
+{
+	static bool registered;
+	FILE *f = s->log_path[0] ? fopen(s->log_path, "r") : NULL;
+	char line[1024];
+	while (f && fgets(line, sizeof(line), f))
+		if (sanitizer_line(line)) {
+			fprintf(stderr, "slated (%s): %s", s->log_path, line);
+			sanitizer_reports++;
+		}
+	if (f)
+		fclose(f);
+	if (sanitizer_reports && !registered)
+		registered = atexit(sanitizer_verdict) == 0;
+}
+
 void th_stop(th_server *s)
 {
 	if (s->db) {
@@ -192,6 +237,8 @@ void th_stop(th_server *s)
 		}
 		s->pid = 0;
 	}
+	/* sanitizers write at exit: after the wait, before the removal */
+	scan_log(s);
 	if (s->dir[0] && !getenv("SLATE_TEST_KEEP")) {
 		char cmd[400];
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", s->dir);

@@ -45,7 +45,8 @@ typedef struct th_resp {
  * create the three test accounts (already there is fine: servers sharing a
  * database) and log them in. 0 or -1 (reason printed). */
 int th_start(th_server *s, const char *config_json);
-/* SIGTERM, wait, remove the temp dir. */
+/* SIGTERM, wait, remove the temp dir. A sanitizer report in slated's log
+ * (a worker's included) is printed, and makes the test program exit 1. */
 void th_stop(th_server *s);
 /* Whether slated is still running. */
 bool th_alive(th_server *s);

@@ -166,37 +166,9 @@ static int suite_init(void)
 	return ok ? 0 : -1;
 }
 
-/* Whether slated's log has a sanitizer report: it writes them at exit,
- * after th_stop has waited for it, so the log is read before removal. */
-static bool slated_sanitizer_report;
-
-static void stop_slated(void)
-{
-	bool keep = getenv("SLATE_TEST_KEEP") != NULL;
-	char dir[256], line[1024];
-	snprintf(dir, sizeof(dir), "%s", srv.dir);
-	setenv("SLATE_TEST_KEEP", "1", 1);
-	th_stop(&srv);
-	if (!keep)
-		unsetenv("SLATE_TEST_KEEP");
-	FILE *f = fopen(srv.log_path, "r");
-	while (f && fgets(line, sizeof(line), f))
-		if (strstr(line, "Sanitizer")) {
-			fprintf(stderr, "slated: %s", line);
-			slated_sanitizer_report = true;
-		}
-	if (f)
-		fclose(f);
-	if (!keep && dir[0]) {
-		char *argv[] = {"/bin/rm", "-rf", dir, NULL};
-		char out[64];
-		th_run(argv, out, sizeof(out));
-	}
-}
-
 static int suite_clean(void)
 {
-	stop_slated();
+	th_stop(&srv);
 	if (store)
 		store->ops->free(store);
 	s3rver_stop();
@@ -742,9 +714,8 @@ int main(void)
 		    test_processing_on_s3);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
-	unsigned fails = CU_get_number_of_failures() +
-			 CU_get_number_of_suites_failed() +
-			 slated_sanitizer_report;
+	unsigned fails =
+	    CU_get_number_of_failures() + CU_get_number_of_suites_failed();
 	CU_cleanup_registry();
 	curl_global_cleanup();
 	return fails ? 1 : 0;
