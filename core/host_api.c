@@ -203,6 +203,25 @@ static int h_entity_get(slate_req *r, const char *entity, const char *id,
 	return *row_out ? 0 : -1;
 }
 
+static int h_entity_require(slate_req *r, const char *entity, const char *id,
+			    const char *field)
+{
+	const slate_entity *e =
+	    entity ? slate_core_entity(r->core, entity) : NULL;
+	if (!e)
+		return slate_res_error(r, 404, "NOT_FOUND", field,
+				       "No entity type '%s'",
+				       entity ? entity : "");
+	if (!id || !slate_uuid_valid(id))
+		return slate_res_error(r, 400, "VALIDATION_ERROR", field,
+				       "'%s' must be a UUID", field);
+	int live = slate_entity_exists(r, e, id);
+	if (live == 0)
+		return slate_res_error(r, 404, "NOT_FOUND", field,
+				       "No %s with id %s", e->name, id);
+	return live > 0 ? 0 : -1;
+}
+
 static int h_entity_has_field(slate_plugin *p, const char *entity,
 			      const char *field)
 {
@@ -291,6 +310,7 @@ static const slate_host host = {
     .job_file = slate_pipeline_job_file,
     .file_is_current = slate_files_h_is_current,
     .job_file_open = slate_files_h_job_open,
+    .entity_require = h_entity_require,
     .process_role = h_process_role,
 };
 

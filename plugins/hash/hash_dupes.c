@@ -12,8 +12,7 @@
  * lost in a crash between commit and delivery, and holds for deletions made
  * while this plugin was off. idx_audit_log_entity answers it per row. (The
  * entity's own deleted_at cannot be read here: a plugin does not know other
- * plugins' tables, and host->entity_get per row would set a 404 on this
- * request and could not page.)
+ * plugins' tables, and an entity lookup per row could not page.)
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -148,10 +147,8 @@ static int h_dupes_of(slate_req *req, void *ud)
 	if (!host->entity_has_field(hash_self, type, NULL))
 		return host->res_error(req, 404, "NOT_FOUND", "entityType",
 				       "No entity type '%s'", type);
-	json_t *row = NULL;
-	if (host->entity_get(req, type, id, &row))
-		return -1; /* 404 for a deleted or unknown row, 400 a bad id */
-	json_decref(row);
+	if (host->entity_require(req, type, id, "entityId"))
+		return -1;
 	const char *p[4] = {type, id, lim, off};
 	return answer_page(req, host->db_exec(req, sql_of, 4, p), limit,
 			   offset);

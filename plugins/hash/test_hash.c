@@ -309,13 +309,13 @@ static void test_bad_requests(void)
 {
 	CU_ASSERT(th_expect_error(&srv, "GET",
 				  "/api/v1/files/duplicates/clip/" NO_ID, NULL,
-				  404, "NOT_FOUND", "clipId"));
+				  404, "NOT_FOUND", "entityId"));
 	CU_ASSERT(th_expect_error(&srv, "GET",
 				  "/api/v1/files/duplicates/nosuch/" NO_ID,
 				  NULL, 404, "NOT_FOUND", "entityType"));
 	CU_ASSERT(th_expect_error(&srv, "GET",
 				  "/api/v1/files/duplicates/clip/not-a-uuid",
-				  NULL, 400, "VALIDATION_ERROR", "clipId"));
+				  NULL, 400, "VALIDATION_ERROR", "entityId"));
 	CU_ASSERT(th_expect_error(&srv, "GET",
 				  "/api/v1/files/duplicates?limit=0", NULL, 400,
 				  "VALIDATION_ERROR", "limit"));
@@ -390,7 +390,7 @@ static void test_deleted_do_not_count(void)
 	json_decref(d);
 	snprintf(path, sizeof(path), "/api/v1/files/duplicates/clip/%s", clip2);
 	CU_ASSERT(th_expect_error(&srv, "GET", path, NULL, 404, "NOT_FOUND",
-				  "clipId"));
+				  "entityId"));
 	/* the component goes with its episode (a cascade) */
 	snprintf(path, sizeof(path), "/api/v1/episodes/%s", episode_id);
 	CU_ASSERT_EQUAL(th_status(&srv, "DELETE", path, NULL), 200);

@@ -225,10 +225,8 @@ static int h_get(slate_req *req, void *ud)
 	if (field && !host->entity_has_field(probe_self, type, field))
 		return host->res_error(req, 400, "VALIDATION_ERROR", "field",
 				       "A %s has no field '%s'", type, field);
-	json_t *row = NULL;
-	if (host->entity_get(req, type, id, &row))
-		return -1; /* 404 for a deleted or unknown row, 400 a bad id */
-	json_decref(row);
+	if (host->entity_require(req, type, id, "entityId"))
+		return -1;
 	const char *p[3] = {type, id, field};
 	slate_result *res = host->db_exec(req, sql_get, 3, p);
 	if (!res)

@@ -551,11 +551,11 @@ static void test_route(void)
 	CU_ASSERT_EQUAL(r.status, 401);
 	th_resp_free(&r);
 	CU_ASSERT(th_expect_error(&srv, "GET", "/api/v1/probe/clip/" NO_ID,
-				  NULL, 404, "NOT_FOUND", "clipId"));
+				  NULL, 404, "NOT_FOUND", "entityId"));
 	CU_ASSERT(th_expect_error(&srv, "GET", "/api/v1/probe/nosuch/" NO_ID,
 				  NULL, 404, "NOT_FOUND", "entityType"));
 	CU_ASSERT(th_expect_error(&srv, "GET", "/api/v1/probe/clip/12", NULL,
-				  400, "VALIDATION_ERROR", "clipId"));
+				  400, "VALIDATION_ERROR", "entityId"));
 	snprintf(path, sizeof(path), "/api/v1/probe/clip/%s?field=nosuch", c23);
 	CU_ASSERT(th_expect_error(&srv, "GET", path, NULL, 400,
 				  "VALIDATION_ERROR", "field"));
@@ -564,7 +564,7 @@ static void test_route(void)
 	CU_ASSERT_EQUAL(th_status(&srv, "DELETE", path, NULL), 200);
 	snprintf(path, sizeof(path), "/api/v1/probe/clip/%s", tall);
 	CU_ASSERT(th_expect_error(&srv, "GET", path, NULL, 404, "NOT_FOUND",
-				  "clipId"));
+				  "entityId"));
 }
 
 int main(void)

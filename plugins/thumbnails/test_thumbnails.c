@@ -617,12 +617,15 @@ static void test_bad_requests(void)
 	/* unknown entity */
 	snprintf(body, sizeof(body),
 		 "{\"entity_type\":\"clip\",\"entity_id\":\"%s\"}", NO_ID);
-	/* (the core's entity lookup names its own id parameter) */
 	CU_ASSERT(th_expect_error(&srv, "POST", gen, body, 404, "NOT_FOUND",
-				  "clipId"));
+				  "entity_id"));
 	snprintf(path, sizeof(path), "/api/v1/thumbnails/clip/%s", NO_ID);
 	CU_ASSERT(th_expect_error(&srv, "GET", path, NULL, 404, "NOT_FOUND",
-				  "clipId"));
+				  "entityId"));
+	snprintf(path, sizeof(path), "/api/v1/thumbnails/clip/%s/regenerate",
+		 NO_ID);
+	CU_ASSERT(th_expect_error(&srv, "POST", path, NULL, 404, "NOT_FOUND",
+				  "entityId"));
 	/* an entity with no stored file: 409, nothing queued */
 	snprintf(body, sizeof(body),
 		 "{\"entity_type\":\"clip\",\"entity_id\":\"%s\"}",

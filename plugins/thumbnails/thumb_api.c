@@ -81,13 +81,11 @@ static const thumb_entity *path_entity(slate_req *req, const char **id)
 	return te;
 }
 
-/* 0 when the entity is live; -1 after the 404. */
-static int entity_live(slate_req *req, const thumb_entity *te, const char *id)
+/* 0 when the entity is live; -1 after the 400/404 naming `field`. */
+static int entity_live(slate_req *req, const thumb_entity *te, const char *id,
+		       const char *field)
 {
-	json_t *row = NULL;
-	int rc = host->entity_get(req, te->name, id, &row);
-	json_decref(row);
-	return rc;
+	return host->entity_require(req, te->name, id, field);
 }
 
 /* The entity's rows as a JSON array text, largest first. NULL after the
@@ -175,9 +173,9 @@ static const char *queued_job(slate_req *req, const char *job_id)
 /* Mark the rows pending and queue the job for the entity's stored file;
  * answer 202 with the job and the rows. */
 static int queue_thumbnails(slate_req *req, const thumb_entity *te,
-			    const char *id)
+			    const char *id, const char *field)
 {
-	if (entity_live(req, te, id))
+	if (entity_live(req, te, id, field))
 		return -1;
 	json_t *file = NULL;
 	if (host->file_current(req, te->name, id, te->field, &file))
@@ -232,7 +230,7 @@ static int h_generate(slate_req *req, void *ud)
 	const char *id = json_string_value(json_object_get(b, "entity_id"));
 	const thumb_entity *te =
 	    entity_type_of(req, etype, 400, "VALIDATION_ERROR", "entity_type");
-	return te ? queue_thumbnails(req, te, id) : -1;
+	return te ? queue_thumbnails(req, te, id, "entity_id") : -1;
 }
 
 static int h_regenerate(slate_req *req, void *ud)
@@ -240,7 +238,7 @@ static int h_regenerate(slate_req *req, void *ud)
 	(void)ud;
 	const char *id;
 	const thumb_entity *te = path_entity(req, &id);
-	return te ? queue_thumbnails(req, te, id) : -1;
+	return te ? queue_thumbnails(req, te, id, "entityId") : -1;
 }
 
 static int h_list(slate_req *req, void *ud)
@@ -248,7 +246,7 @@ static int h_list(slate_req *req, void *ud)
 	(void)ud;
 	const char *id;
 	const thumb_entity *te = path_entity(req, &id);
-	if (!te || entity_live(req, te, id))
+	if (!te || entity_live(req, te, id, "entityId"))
 		return -1;
 	const char *rows = rows_json(req, te->name, id);
 	return rows ? host->res_raw(req, 200, rows, strlen(rows)) : -1;
@@ -267,7 +265,7 @@ static int h_image(slate_req *req, void *ud)
 				       "sizeVariant",
 				       "'sizeVariant' must be primary, medium "
 				       "or small");
-	if (entity_live(req, te, id))
+	if (entity_live(req, te, id, "entityId"))
 		return -1;
 	const char *p[3] = {te->name, id, size};
 	slate_result *res = host->db_exec(

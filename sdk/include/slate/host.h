@@ -412,6 +412,13 @@ struct slate_host {
 	int (*job_file_open)(slate_plugin *p, slate_job *job, slate_file *out,
 			     uint64_t *size_out);
 
+	/* [request] 0 when `id` names a live row of `entity`; otherwise -1
+	 * after answering 400 (not a UUID) or 404 (no such live row), each
+	 * naming `field`, the caller's own name for the id ("entityId" in
+	 * its path, "entity_id" in its body), or after a database error. */
+	int (*entity_require)(slate_req *req, const char *entity,
+			      const char *id, const char *field);
+
 	/* [any] What this process is: "api" (serves HTTP; runs background
 	 * work such as watch folders) or "worker" (a job worker: runs job
 	 * handlers only). Every process runs every enabled plugin's init, so
