@@ -28,8 +28,8 @@ static const slate_field show_fields[] = {
 	 .max_len = 50,
 	 .one_of = (const char *const[]){"active", "inactive", "archived",
 					 NULL}},
-	{.name = "created_at", .type = SLATE_T_TIMESTAMPTZ, .flags = RO | SLATE_F_SORT},
-	{.name = "updated_at", .type = SLATE_T_TIMESTAMPTZ, .flags = RO | SLATE_F_SORT},
+	SLATE_FIELD_TIMESTAMP("created_at"),
+	SLATE_FIELD_TIMESTAMP("updated_at"),
 	{.name = "metadata", .type = SLATE_T_JSON_OBJECT, .flags = SLATE_F_NOT_NULL},
 };
 
@@ -40,9 +40,7 @@ static const slate_entity_def show_def = {
 	.table = "shows",
 	.id_column = "show_id",
 	.id_param = "showId",
-	.fields = show_fields,
-	.n_fields = sizeof(show_fields) / sizeof(show_fields[0]),
-	.field_size = sizeof(slate_field),
+	SLATE_ENTITY_FIELDS(show_fields),
 	.default_sort = "name",
 	.ops = SLATE_OP_CRUD,
 };
@@ -102,8 +100,8 @@ static const slate_field episode_fields[] = {
 	 .flags = FS | SLATE_F_NOT_NULL,
 	 .max_len = 50,
 	 .one_of = slate_enum_approval_status},
-	{.name = "created_at", .type = SLATE_T_TIMESTAMPTZ, .flags = RO | SLATE_F_SORT},
-	{.name = "updated_at", .type = SLATE_T_TIMESTAMPTZ, .flags = RO | SLATE_F_SORT},
+	SLATE_FIELD_TIMESTAMP("created_at"),
+	SLATE_FIELD_TIMESTAMP("updated_at"),
 	{.name = "metadata", .type = SLATE_T_JSON_OBJECT, .flags = SLATE_F_NOT_NULL},
 };
 
@@ -129,9 +127,7 @@ static const slate_entity_def episode_def = {
 	.table = "episodes",
 	.id_column = "episode_id",
 	.id_param = "episodeId",
-	.fields = episode_fields,
-	.n_fields = sizeof(episode_fields) / sizeof(episode_fields[0]),
-	.field_size = sizeof(slate_field),
+	SLATE_ENTITY_FIELDS(episode_fields),
 	.default_sort = "-created_at",
 	.ops = SLATE_OP_CRUD,
 	.views = episode_views,

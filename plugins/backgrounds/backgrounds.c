@@ -22,7 +22,6 @@
 
 #include "backgrounds_migrations.h"
 
-
 #define RO SLATE_F_READONLY
 #define FS (SLATE_F_FILTER | SLATE_F_SORT)
 
@@ -66,12 +65,8 @@ static const slate_field background_fields[] = {
      .flags = FS | SLATE_F_NOT_NULL,
      .max_len = 50,
      .one_of = slate_enum_approval_status},
-    {.name = "created_at",
-     .type = SLATE_T_TIMESTAMPTZ,
-     .flags = RO | SLATE_F_SORT},
-    {.name = "updated_at",
-     .type = SLATE_T_TIMESTAMPTZ,
-     .flags = RO | SLATE_F_SORT},
+    SLATE_FIELD_TIMESTAMP("created_at"),
+    SLATE_FIELD_TIMESTAMP("updated_at"),
 };
 
 static const slate_entity_def background_def = {
@@ -81,9 +76,7 @@ static const slate_entity_def background_def = {
     .table = "backgrounds",
     .id_column = "background_id",
     .id_param = "backgroundId",
-    .fields = background_fields,
-    .n_fields = sizeof(background_fields) / sizeof(background_fields[0]),
-    .field_size = sizeof(slate_field),
+    SLATE_ENTITY_FIELDS(background_fields),
     .default_sort = "background_name",
     .ops = SLATE_OP_CRUD,
 };
@@ -108,9 +101,7 @@ static const slate_link_def episode_backgrounds = {
     .target_param = "backgroundId",
     .collection_path = "/api/v1/episodes/:episodeId/backgrounds",
     .usage_path = "/api/v1/backgrounds/:backgroundId/usage",
-    .fields = link_fields,
-    .n_fields = sizeof(link_fields) / sizeof(link_fields[0]),
-    .field_size = sizeof(slate_field),
+    SLATE_ENTITY_FIELDS(link_fields),
 };
 
 /* Nothing but declarations: the host registers them (no init). */

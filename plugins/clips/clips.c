@@ -99,12 +99,8 @@ static const slate_field clip_fields[] = {
      .flags = FS | SLATE_F_NOT_NULL,
      .max_len = 50,
      .one_of = slate_enum_approval_status},
-    {.name = "created_at",
-     .type = SLATE_T_TIMESTAMPTZ,
-     .flags = RO | SLATE_F_SORT},
-    {.name = "updated_at",
-     .type = SLATE_T_TIMESTAMPTZ,
-     .flags = RO | SLATE_F_SORT},
+    SLATE_FIELD_TIMESTAMP("created_at"),
+    SLATE_FIELD_TIMESTAMP("updated_at"),
 };
 
 /* Filters over the episode a clip belongs to. A deleted episode's clips
@@ -135,9 +131,7 @@ static const slate_entity_def clip_def = {
     .table = "clips",
     .id_column = "clip_id",
     .id_param = "clipId",
-    .fields = clip_fields,
-    .n_fields = sizeof(clip_fields) / sizeof(clip_fields[0]),
-    .field_size = sizeof(slate_field),
+    SLATE_ENTITY_FIELDS(clip_fields),
     .default_sort = "-created_at",
     .ops = SLATE_OP_CRUD,
     .search_path = "/api/v1/search/clips",

@@ -73,12 +73,8 @@ static const slate_field component_fields[] = {
     {.name = "metadata",
      .type = SLATE_T_JSON_OBJECT,
      .flags = SLATE_F_NOT_NULL},
-    {.name = "created_at",
-     .type = SLATE_T_TIMESTAMPTZ,
-     .flags = RO | SLATE_F_SORT},
-    {.name = "updated_at",
-     .type = SLATE_T_TIMESTAMPTZ,
-     .flags = RO | SLATE_F_SORT},
+    SLATE_FIELD_TIMESTAMP("created_at"),
+    SLATE_FIELD_TIMESTAMP("updated_at"),
 };
 
 static const slate_entity_def component_def = {
@@ -88,9 +84,7 @@ static const slate_entity_def component_def = {
     .table = "components",
     .id_column = "component_id",
     .id_param = "componentId",
-    .fields = component_fields,
-    .n_fields = sizeof(component_fields) / sizeof(component_fields[0]),
-    .field_size = sizeof(slate_field),
+    SLATE_ENTITY_FIELDS(component_fields),
     .default_sort = "created_at",
     .ops = SLATE_OP_CRUD,
     .parent_path = "/api/v1/episodes/:episodeId/components",

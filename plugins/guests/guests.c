@@ -74,12 +74,8 @@ static const slate_field guest_fields[] = {
      .type = SLATE_T_TIMESTAMPTZ,
      .flags = RO | SLATE_F_SORT,
      .doc = "When the consent in force was given; set by the server"},
-    {.name = "created_at",
-     .type = SLATE_T_TIMESTAMPTZ,
-     .flags = RO | SLATE_F_SORT},
-    {.name = "updated_at",
-     .type = SLATE_T_TIMESTAMPTZ,
-     .flags = RO | SLATE_F_SORT},
+    SLATE_FIELD_TIMESTAMP("created_at"),
+    SLATE_FIELD_TIMESTAMP("updated_at"),
 };
 
 /*
@@ -125,9 +121,7 @@ static const slate_entity_def guest_def = {
     .table = "guests",
     .id_column = "guest_id",
     .id_param = "guestId",
-    .fields = guest_fields,
-    .n_fields = sizeof(guest_fields) / sizeof(guest_fields[0]),
-    .field_size = sizeof(slate_field),
+    SLATE_ENTITY_FIELDS(guest_fields),
     .default_sort = "name",
     .ops = SLATE_OP_CRUD,
     .prepare = guest_prepare,

@@ -26,7 +26,6 @@
 
 #include "outfits_migrations.h"
 
-
 /* The seed leaves season free text. It is a closed set here because season
  * is mostly used as a filter, and a filter matches exactly: "fall", "Fall"
  * and "autumn" would otherwise be three seasons. */
@@ -88,12 +87,8 @@ static const slate_field outfit_fields[] = {
      .flags = FS | SLATE_F_NOT_NULL,
      .max_len = 50,
      .one_of = slate_enum_approval_status},
-    {.name = "created_at",
-     .type = SLATE_T_TIMESTAMPTZ,
-     .flags = RO | SLATE_F_SORT},
-    {.name = "updated_at",
-     .type = SLATE_T_TIMESTAMPTZ,
-     .flags = RO | SLATE_F_SORT},
+    SLATE_FIELD_TIMESTAMP("created_at"),
+    SLATE_FIELD_TIMESTAMP("updated_at"),
 };
 
 static const slate_entity_def outfit_def = {
@@ -103,9 +98,7 @@ static const slate_entity_def outfit_def = {
     .table = "outfits",
     .id_column = "outfit_id",
     .id_param = "outfitId",
-    .fields = outfit_fields,
-    .n_fields = sizeof(outfit_fields) / sizeof(outfit_fields[0]),
-    .field_size = sizeof(slate_field),
+    SLATE_ENTITY_FIELDS(outfit_fields),
     .default_sort = "-created_at", /* outfit_name is optional */
     .ops = SLATE_OP_CRUD,
     .search_path = "/api/v1/search/outfits",
@@ -131,9 +124,7 @@ static const slate_link_def episode_outfits = {
     .target_param = "outfitId",
     .collection_path = "/api/v1/episodes/:episodeId/outfits",
     .usage_path = "/api/v1/outfits/:outfitId/usage",
-    .fields = link_fields,
-    .n_fields = sizeof(link_fields) / sizeof(link_fields[0]),
-    .field_size = sizeof(slate_field),
+    SLATE_ENTITY_FIELDS(link_fields),
 };
 
 /* Nothing but declarations: the host registers them (no init). */

@@ -103,9 +103,7 @@ static const slate_field sv_fields[] = {
      .flags = SLATE_F_FILTER | SLATE_F_NOT_NULL,
      .max_len = 50,
      .one_of = slate_enum_approval_status},
-    {.name = "created_at",
-     .type = SLATE_T_TIMESTAMPTZ,
-     .flags = RO | SLATE_F_SORT},
+    SLATE_FIELD_TIMESTAMP("created_at"),
 };
 #define N_SV_FIELDS (sizeof(sv_fields) / sizeof(sv_fields[0]))
 

@@ -21,7 +21,6 @@
 
 #include "ui_elements_migrations.h"
 
-
 #define RO SLATE_F_READONLY
 #define FS (SLATE_F_FILTER | SLATE_F_SORT)
 
@@ -58,12 +57,8 @@ static const slate_field ui_element_fields[] = {
      .flags = FS | SLATE_F_NOT_NULL,
      .max_len = 50,
      .one_of = slate_enum_approval_status},
-    {.name = "created_at",
-     .type = SLATE_T_TIMESTAMPTZ,
-     .flags = RO | SLATE_F_SORT},
-    {.name = "updated_at",
-     .type = SLATE_T_TIMESTAMPTZ,
-     .flags = RO | SLATE_F_SORT},
+    SLATE_FIELD_TIMESTAMP("created_at"),
+    SLATE_FIELD_TIMESTAMP("updated_at"),
 };
 
 static const slate_entity_def ui_element_def = {
@@ -73,9 +68,7 @@ static const slate_entity_def ui_element_def = {
     .table = "ui_elements",
     .id_column = "ui_element_id",
     .id_param = "uiElementId",
-    .fields = ui_element_fields,
-    .n_fields = sizeof(ui_element_fields) / sizeof(ui_element_fields[0]),
-    .field_size = sizeof(slate_field),
+    SLATE_ENTITY_FIELDS(ui_element_fields),
     .default_sort = "element_name",
     .ops = SLATE_OP_CRUD,
 };
@@ -99,9 +92,7 @@ static const slate_link_def episode_ui_elements = {
     .target_param = "uiElementId",
     .collection_path = "/api/v1/episodes/:episodeId/ui-elements",
     .usage_path = "/api/v1/ui-elements/:uiElementId/usage",
-    .fields = link_fields,
-    .n_fields = sizeof(link_fields) / sizeof(link_fields[0]),
-    .field_size = sizeof(slate_field),
+    SLATE_ENTITY_FIELDS(link_fields),
 };
 
 /* Nothing but declarations: the host registers them (no init). */

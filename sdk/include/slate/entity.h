@@ -177,6 +177,17 @@ typedef struct slate_entity_def {
 	uint32_t filter_size; /* sizeof(slate_filter) */
 } slate_entity_def;
 
+/* What most declarations repeat. SLATE_FIELD_TIMESTAMP: a server-set,
+ * sortable timestamp column (created_at, updated_at). SLATE_ENTITY_FIELDS:
+ * .fields, .n_fields and .field_size of a def from a static array. */
+#define SLATE_FIELD_TIMESTAMP(name_)                                           \
+	{.name = (name_),                                                      \
+	 .type = SLATE_T_TIMESTAMPTZ,                                          \
+	 .flags = SLATE_F_READONLY | SLATE_F_SORT}
+#define SLATE_ENTITY_FIELDS(array_)                                            \
+	.fields = (array_), .n_fields = sizeof(array_) / sizeof((array_)[0]),  \
+	.field_size = sizeof(slate_field)
+
 /* A many-to-many link between two entities through a link table, with
  * optional fields of its own (usage_context, notes). The core serves
  *   POST   <collection_path>          {"<target_field>": id, ...fields}
