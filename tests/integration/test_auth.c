@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "jwt_token.h"
+#include "auth/jwt_token.h"
 #include "th_keys.h"
 
 #define ISS "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_TEST"

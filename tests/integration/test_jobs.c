@@ -16,9 +16,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "base/config.h"
 #include "harness.h"
-#include "jobs.h"
+#include "jobs/jobs.h"
 
 static th_server srv;
 

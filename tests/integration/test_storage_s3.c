@@ -27,8 +27,8 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "storage.h"
-#include "storage_s3.h"
+#include "files/storage.h"
+#include "files/store_s3.h"
 
 #define PRIMARY "episode-metadata-storage"
 #define THUMBS "episode-metadata-thumbnails"

@@ -1,0 +1,167 @@
+/* audit_api.c - see audit_api.h. */
+#include "audit/audit_api.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth/auth.h"
+#include "plugin/loader.h"
+#include "http/request.h"
+#include "base/util.h"
+#include "http/validate.h"
+
+#define AUDIT_MAX_LIMIT 100
+#define AUDIT_DEFAULT_LIMIT 20
+
+static int time_query(slate_req *r, const char *name, const char **out)
+{
+	*out = slate_req_query(r, name);
+	if (*out && !slate_valid_timestamp(*out) && !slate_valid_date(*out))
+		return slate_res_error(r, 400, "VALIDATION_ERROR", name,
+				       "'%s' must be an ISO 8601 date or "
+				       "timestamp",
+				       name);
+	return 0;
+}
+
+/* GET /api/v1/audit-log?entity_type=&entity_id=&user=&action=&from=&to=
+ * &limit=&offset= : newest first; `user` is a user id or an email; `from`
+ * is inclusive, `to` exclusive. */
+static int h_audit_log(slate_req *r, void *ud)
+{
+	(void)ud;
+	static const char sql[] =
+	    "WITH f AS (SELECT * FROM audit_log WHERE "
+	    "($1::text IS NULL OR entity_type = $1) AND "
+	    "($2::uuid IS NULL OR entity_id = $2) AND "
+	    "($3::text IS NULL OR user_id::text = lower($3) OR "
+	    " lower(user_email) = lower($3)) AND "
+	    "($4::text IS NULL OR action = $4) AND "
+	    "($5::timestamptz IS NULL OR created_at >= $5) AND "
+	    "($6::timestamptz IS NULL OR created_at < $6)) "
+	    "SELECT (SELECT count(*) FROM f), coalesce((SELECT json_agg(p) "
+	    "FROM (SELECT audit_id, entity_type, entity_id, action, "
+	    "field_name, old_value, new_value, user_id, user_email, "
+	    "host(ip_address) AS ip_address, user_agent, created_at FROM f "
+	    "ORDER BY created_at DESC, audit_id LIMIT $7::int OFFSET "
+	    "$8::int) p), '[]')::text";
+	long long limit, offset;
+	const char *from, *to;
+	const char *entity_id = slate_req_query(r, "entity_id");
+	if (slate_req_query_int(r, "limit", 1, AUDIT_MAX_LIMIT,
+				AUDIT_DEFAULT_LIMIT, &limit) ||
+	    slate_req_query_int(r, "offset", 0, 1000000000L, 0, &offset) ||
+	    time_query(r, "from", &from) || time_query(r, "to", &to))
+		return -1;
+	if (entity_id && !slate_uuid_valid(entity_id))
+		return slate_res_error(r, 400, "VALIDATION_ERROR", "entity_id",
+				       "'entity_id' must be a UUID");
+	char lim[24], off[24];
+	snprintf(lim, sizeof(lim), "%lld", limit);
+	snprintf(off, sizeof(off), "%lld", offset);
+	const char *p[8] = {slate_req_query(r, "entity_type"),
+			    entity_id,
+			    slate_req_query(r, "user"),
+			    slate_req_query(r, "action"),
+			    from,
+			    to,
+			    lim,
+			    off};
+	slate_result *res = slate_db_exec_req(r, sql, 8, p);
+	if (!res)
+		return slate_res_db_error(r);
+	slate_res_meta(
+	    r, "total",
+	    json_integer(strtoll(slate_db_value(res, 0, 0), NULL, 10)));
+	slate_res_meta(r, "limit", json_integer(limit));
+	slate_res_meta(r, "offset", json_integer(offset));
+	const char *rows = slate_db_value(res, 0, 1);
+	return slate_res_raw(r, 200, rows, strlen(rows));
+}
+
+static int h_routes(slate_req *r, void *ud)
+{
+	(void)ud;
+	const slate_router *rt = r->core->router;
+	json_t *arr = json_array();
+	for (size_t i = 0; i < slate_router_count(rt); i++) {
+		const slate_route *x = slate_router_at(rt, i);
+		json_array_append_new(
+		    arr, json_pack("{s:s, s:s, s:s, s:s, s:s?}", "method",
+				   x->method, "path", x->path, "permission",
+				   slate_auth_perm_name(x->perm), "owner",
+				   x->owner ? x->owner : "core", "summary",
+				   x->summary));
+	}
+	slate_res_meta(r, "total",
+		       json_integer((json_int_t)json_array_size(arr)));
+	return slate_res_json(r, 200, arr);
+}
+
+static const char *state_name(slate_plugin_state s)
+{
+	switch (s) {
+	case SLATE_PLUGIN_DISABLED:
+		return "disabled";
+	case SLATE_PLUGIN_MISSING:
+		return "missing";
+	case SLATE_PLUGIN_REFUSED:
+		return "refused";
+	case SLATE_PLUGIN_OPENED:
+		return "opened";
+	case SLATE_PLUGIN_LOADED:
+		return "loaded";
+	}
+	return "unknown";
+}
+
+static int h_plugins(slate_req *r, void *ud)
+{
+	(void)ud;
+	json_t *arr = json_array();
+	for (size_t i = 0; i < r->core->nplugins; i++) {
+		const struct slate_plugin *p = r->core->plugins[i];
+		json_array_append_new(
+		    arr, json_pack("{s:s, s:s, s:s?}", "id", p->id, "state",
+				   state_name(p->state), "reason",
+				   p->reason[0] ? p->reason : NULL));
+	}
+	return slate_res_json(r, 200, arr);
+}
+
+int slate_audit_api_register(slate_core *core, char *err, size_t errlen)
+{
+	static const char *const audit_query[] = {
+	    "entity_type", "entity_id", "user",	  "action", "from",
+	    "to",	   "limit",	"offset", NULL};
+	static const struct {
+		const char *path;
+		slate_handler_fn fn;
+		const char *const *query;
+		const char *summary;
+	} routes[] = {
+	    {"/api/v1/audit-log", h_audit_log, audit_query,
+	     "The audit log, newest first"},
+	    {"/api/v1/admin/routes", h_routes, NULL,
+	     "Every route with its permission and owner"},
+	    {"/api/v1/admin/plugins", h_plugins, NULL,
+	     "Plugins and their state"},
+	};
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		slate_route rt;
+		memset(&rt, 0, sizeof(rt));
+		rt.method = "GET";
+		rt.path = (char *)routes[i].path;
+		rt.handler = routes[i].fn;
+		rt.perm = SLATE_PERM_ADMIN;
+		rt.query = routes[i].query;
+		rt.body_mode = SLATE_BODY_NONE;
+		rt.summary = (char *)routes[i].summary;
+		rt.owner = "core";
+		if (slate_router_add(core->router, &rt, err, errlen))
+			return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,438 @@
+/*
+ * http_server.c - libmicrohttpd glue and the request worker pool.
+ *
+ * Threading model, and why. libmicrohttpd runs `io_threads` threads in epoll
+ * mode (MHD_USE_EPOLL_INTERNAL_THREAD with a thread pool): each owns a share
+ * of the connections and does only non-blocking work on them: parsing
+ * headers, reading bodies, routing, writing responses. A slow or idle client
+ * costs a file descriptor and a little memory, never a thread, and the
+ * connection timeout closes it (slow-loris). Anything that may block, i.e.
+ * every handler, since handlers talk to PostgreSQL, runs on a separate pool
+ * of `workers` threads: the I/O thread suspends the connection
+ * (MHD_suspend_connection), queues the request, and goes on serving its
+ * other connections; the worker runs the handler, builds the response and
+ * resumes the connection. So a slow query holds one worker and one database
+ * connection, and the listener and every other connection keep moving.
+ * Requests answered without a handler (404, 405, 413) never leave the I/O
+ * thread; everything else, bad JSON included, is checked on the worker
+ * after authentication, so an anonymous caller learns nothing of a route
+ * but that it exists.
+ *
+ * Streaming routes (slate_route.stream: the upload PUT) are the exception
+ * to buffering: their body is handed to the route's sink piece by piece on
+ * the I/O thread as it arrives, so memory stays constant whatever the size.
+ * The sink writes on the I/O thread: a local write(2) of at most the
+ * sink's buffer returns as soon as the page cache has it, which costs less
+ * than a suspend/resume and a thread hop per piece; the one slow step,
+ * fsync and rename, is the handler's, on a worker. `make bench` measures
+ * it (bench/upload.sh). A client that goes away mid-body is seen in
+ * on_completed, and the sink drops what it had.
+ */
+#include "server/http_server.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "http/ratelimit.h"
+#include "http/request.h"
+#include "base/util.h"
+
+struct slate_http {
+	slate_core *core;
+	struct MHD_Daemon *mhd;
+
+	pthread_mutex_t lock;
+	pthread_cond_t ready;
+	slate_req *head, *tail;
+	bool stopping;
+	pthread_t *threads;
+	int nthreads;
+	int active; /* requests queued or running */
+	pthread_cond_t idle;
+};
+
+/* ---- worker pool ------------------------------------------------------ */
+
+static void *worker_main(void *arg)
+{
+	slate_http *h = arg;
+	for (;;) {
+		pthread_mutex_lock(&h->lock);
+		while (!h->head && !h->stopping)
+			pthread_cond_wait(&h->ready, &h->lock);
+		if (!h->head) {
+			pthread_mutex_unlock(&h->lock);
+			return NULL;
+		}
+		slate_req *r = h->head;
+		h->head = r->next;
+		if (!h->head)
+			h->tail = NULL;
+		pthread_mutex_unlock(&h->lock);
+
+		slate_req_execute(r);
+		struct MHD_Connection *conn = r->conn;
+		/* After resume the I/O thread owns r again. */
+		MHD_resume_connection(conn);
+
+		pthread_mutex_lock(&h->lock);
+		if (--h->active == 0)
+			pthread_cond_broadcast(&h->idle);
+		pthread_mutex_unlock(&h->lock);
+	}
+}
+
+static void enqueue(slate_http *h, slate_req *r)
+{
+	pthread_mutex_lock(&h->lock);
+	r->next = NULL;
+	if (h->tail)
+		h->tail->next = r;
+	else
+		h->head = r;
+	h->tail = r;
+	h->active++;
+	pthread_cond_signal(&h->ready);
+	pthread_mutex_unlock(&h->lock);
+}
+
+/* ---- request intake (I/O threads) ------------------------------------ */
+
+static bool request_id_valid(const char *s)
+{
+	size_t n = strlen(s);
+	return n >= 1 && n <= 128 &&
+	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			 "0123456789-_.:") == n;
+}
+
+static enum MHD_Result copy_header(void *cls, enum MHD_ValueKind kind,
+				   const char *key, const char *value)
+{
+	(void)kind;
+	return slate_req_add_header(cls, key, value) ? MHD_NO : MHD_YES;
+}
+
+static enum MHD_Result copy_query(void *cls, enum MHD_ValueKind kind,
+				  const char *key, const char *value)
+{
+	(void)kind;
+	slate_req *r = cls;
+	/* A repeated parameter keeps its first value; say so rather than
+	 * silently picking one. */
+	if (slate_req_query(r, key)) {
+		slate_res_error(r, 400, "VALIDATION_ERROR", key,
+				"Query parameter '%s' given more than once",
+				key);
+		return MHD_YES;
+	}
+	return slate_req_add_query(r, key, value) ? MHD_NO : MHD_YES;
+}
+
+static void client_ip(struct MHD_Connection *conn, char *out, size_t n)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	out[0] = '\0';
+	if (!ci || !ci->client_addr)
+		return;
+	const struct sockaddr *sa = ci->client_addr;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
+			  out, (socklen_t)n);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6,
+			  &((const struct sockaddr_in6 *)sa)->sin6_addr, out,
+			  (socklen_t)n);
+}
+
+static enum MHD_Result queue(struct MHD_Connection *conn, slate_req *r)
+{
+	if (!r->response && slate_req_build_response(r))
+		return MHD_NO;
+	return MHD_queue_response(conn, r->status, r->response);
+}
+
+static bool is_stream(const slate_req *r)
+{
+	return r->route_status == 200 && r->match.route->stream;
+}
+
+/* First call for a request: build it, route it, refuse what we can now. */
+static slate_req *begin(slate_http *h, struct MHD_Connection *conn,
+			const char *url, const char *method)
+{
+	slate_req *r = slate_req_new(h->core);
+	if (!r)
+		return NULL;
+	r->method = slate_arena_strdup(&r->arena, method);
+	r->path = slate_arena_strdup(&r->arena, url);
+	r->match_path = slate_arena_strdup(&r->arena, url);
+	char peer[64];
+	client_ip(conn, peer, sizeof(peer));
+	if (!r->method || !r->path || !r->match_path ||
+	    MHD_get_connection_values(conn, MHD_HEADER_KIND, copy_header, r) <
+		    0 ||
+	    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, copy_query,
+				      r) < 0) {
+		slate_req_free(r);
+		return NULL;
+	}
+	/* Behind a trusted proxy the client is in X-Forwarded-For. */
+	slate_ratelimit_client_ip(h->core->cfg->trusted_proxies, peer,
+				  slate_req_header(r, "X-Forwarded-For"),
+				  r->client_ip, sizeof(r->client_ip));
+	const char *rid = slate_req_header(r, "X-Request-Id");
+	if (rid && request_id_valid(rid))
+		snprintf(r->request_id, sizeof(r->request_id), "%s", rid);
+	else
+		slate_uuid_v4(r->request_id);
+
+	r->route_status = slate_router_match(h->core->router, method,
+					     r->match_path, &r->match);
+	if (r->route_status == 404) {
+		slate_res_error(r, 404, "NOT_FOUND", NULL, "No route for %s %s",
+				method, url);
+	} else if (r->route_status == 405) {
+		slate_res_error(r, 405, "METHOD_NOT_ALLOWED", NULL,
+				"%s is not allowed here; allowed: %s", method,
+				r->match.allow);
+		slate_res_header(r, "Allow", r->match.allow);
+	}
+	const char *cl = slate_req_header(r, "Content-Length");
+	if (cl && !is_stream(r) &&
+	    strtoull(cl, NULL, 10) > h->core->cfg->max_body_bytes)
+		r->body_too_large = true;
+	return r;
+}
+
+static void body_too_large(slate_http *h, slate_req *r)
+{
+	slate_res_error(r, 413, "PAYLOAD_TOO_LARGE", NULL,
+			"The request body exceeds %zu bytes",
+			h->core->cfg->max_body_bytes);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
+				  const char *url, const char *method,
+				  const char *version, const char *upload_data,
+				  size_t *upload_data_size, void **con_cls)
+{
+	(void)version;
+	slate_http *h = cls;
+	slate_req *r = *con_cls;
+	if (!r) {
+		r = begin(h, conn, url, method);
+		if (!r)
+			return MHD_NO;
+		*con_cls = r;
+		/* Answer at once what needs no body; libmicrohttpd then
+		 * discards whatever body follows. */
+		if (r->errors)
+			return queue(conn, r);
+		if (r->body_too_large) {
+			body_too_large(h, r);
+			return queue(conn, r);
+		}
+		/* A streaming route refuses before any body is read (and so
+		 * before "100 Continue"); otherwise it opens its sink. */
+		if (is_stream(r) && r->match.route->stream->begin(r))
+			return queue(conn, r);
+		return MHD_YES;
+	}
+	if (r->response) /* resumed: the worker has answered */
+		return queue(conn, r);
+	if (*upload_data_size) {
+		size_t n = *upload_data_size;
+		*upload_data_size = 0;
+		if (is_stream(r)) {
+			if (!r->stream_failed &&
+			    r->match.route->stream->data(r, upload_data, n))
+				r->stream_failed = true;
+			return MHD_YES;
+		}
+		if (r->body_too_large)
+			return MHD_YES;
+		if (r->body_len + n > h->core->cfg->max_body_bytes) {
+			r->body_too_large = true;
+			free(r->body_buf);
+			r->body_buf = NULL;
+			r->body_len = 0;
+			return MHD_YES;
+		}
+		if (r->body_len + n + 1 > r->body_cap) {
+			size_t cap = r->body_cap ? r->body_cap : 1024;
+			while (cap < r->body_len + n + 1)
+				cap *= 2;
+			char *nb = realloc(r->body_buf, cap);
+			if (!nb)
+				return MHD_NO;
+			r->body_buf = nb;
+			r->body_cap = cap;
+		}
+		memcpy(r->body_buf + r->body_len, upload_data, n);
+		r->body_len += n;
+		return MHD_YES;
+	}
+	/* The whole request has arrived. */
+	if (r->stream_failed)
+		return queue(conn, r);
+	if (r->body_too_large) {
+		body_too_large(h, r);
+		return queue(conn, r);
+	}
+	/* Body and query checks run on the worker after authentication
+	 * (slate_req_execute): an anonymous caller gets 401, not 400. */
+	r->conn = conn;
+	MHD_suspend_connection(conn);
+	enqueue(h, r);
+	return MHD_YES;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn,
+			 void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+	(void)cls;
+	(void)conn;
+	slate_req *r = *con_cls;
+	if (!r)
+		return;
+	if (is_stream(r))
+		r->match.route->stream->end(
+			r, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
+	slate_log_request(r->request_id, r->method, r->path,
+			  r->status ? r->status : 499,
+			  slate_now_ms() - r->t_start, r->client_ip);
+	slate_req_free(r);
+	*con_cls = NULL;
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	(void)cls;
+	char msg[512];
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	size_t n = strlen(msg);
+	while (n && msg[n - 1] == '\n')
+		msg[--n] = '\0';
+	slate_log(SLATE_LOG_WARN, "http", NULL, "%s", msg);
+}
+
+/* ---- lifecycle -------------------------------------------------------- */
+
+int slate_http_start(slate_core *core, slate_http **out, char *err,
+		     size_t errlen)
+{
+	const slate_config *cfg = core->cfg;
+	slate_http *h = calloc(1, sizeof(*h));
+	if (!h) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	h->core = core;
+	pthread_mutex_init(&h->lock, NULL);
+	pthread_cond_init(&h->ready, NULL);
+	pthread_cond_init(&h->idle, NULL);
+	h->threads = calloc((size_t)cfg->workers, sizeof(pthread_t));
+	if (!h->threads) {
+		snprintf(err, errlen, "out of memory");
+		slate_http_stop(h);
+		return -1;
+	}
+	for (int i = 0; i < cfg->workers; i++) {
+		if (pthread_create(&h->threads[i], NULL, worker_main, h)) {
+			snprintf(err, errlen, "cannot start worker threads");
+			slate_http_stop(h);
+			return -1;
+		}
+		h->nthreads++;
+	}
+
+	struct sockaddr_in6 sa6;
+	struct sockaddr_in sa4;
+	struct sockaddr *sa;
+	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD |
+			 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
+			 MHD_USE_TURBO;
+	memset(&sa6, 0, sizeof(sa6));
+	memset(&sa4, 0, sizeof(sa4));
+	if (strchr(cfg->bind, ':')) {
+		sa6.sin6_family = AF_INET6;
+		sa6.sin6_port = htons((uint16_t)cfg->port);
+		if (inet_pton(AF_INET6, cfg->bind, &sa6.sin6_addr) != 1)
+			goto bad_bind;
+		sa = (struct sockaddr *)&sa6;
+		flags |= MHD_USE_IPv6;
+	} else {
+		sa4.sin_family = AF_INET;
+		sa4.sin_port = htons((uint16_t)cfg->port);
+		if (inet_pton(AF_INET, cfg->bind, &sa4.sin_addr) != 1)
+			goto bad_bind;
+		sa = (struct sockaddr *)&sa4;
+	}
+	h->mhd = MHD_start_daemon(
+		flags, (uint16_t)cfg->port, NULL, NULL, on_request, h,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h, MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_THREAD_POOL_SIZE,
+		(unsigned)cfg->io_threads, MHD_OPTION_CONNECTION_LIMIT,
+		(unsigned)cfg->connection_limit,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+		(unsigned)cfg->per_ip_connection_limit,
+		MHD_OPTION_CONNECTION_TIMEOUT,
+		(unsigned)cfg->connection_timeout_s,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->max_header_bytes,
+		MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_END);
+	if (!h->mhd) {
+		snprintf(err, errlen,
+			 "cannot listen on %s:%d (in use, or not permitted)",
+			 cfg->bind, cfg->port);
+		slate_http_stop(h);
+		return -1;
+	}
+	*out = h;
+	return 0;
+bad_bind:
+	snprintf(err, errlen, "bind address '%s' is not an IP address",
+		 cfg->bind);
+	slate_http_stop(h);
+	return -1;
+}
+
+void slate_http_stop(slate_http *h)
+{
+	if (!h)
+		return;
+	if (h->mhd) {
+		/* Stop accepting, let queued requests finish, then close. */
+		MHD_quiesce_daemon(h->mhd);
+		pthread_mutex_lock(&h->lock);
+		while (h->active > 0)
+			pthread_cond_wait(&h->idle, &h->lock);
+		pthread_mutex_unlock(&h->lock);
+		MHD_stop_daemon(h->mhd);
+	}
+	pthread_mutex_lock(&h->lock);
+	h->stopping = true;
+	pthread_cond_broadcast(&h->ready);
+	pthread_mutex_unlock(&h->lock);
+	for (int i = 0; i < h->nthreads; i++)
+		pthread_join(h->threads[i], NULL);
+	free(h->threads);
+	pthread_cond_destroy(&h->idle);
+	pthread_cond_destroy(&h->ready);
+	pthread_mutex_destroy(&h->lock);
+	free(h);
+}
+
+unsigned slate_http_port(const slate_http *h)
+{
+	const union MHD_DaemonInfo *di =
+		MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_BIND_PORT);
+	return di ? di->port : 0;
+}
