@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/arena.h"
+#include "http/req_db.h"
 #include "http/request.h"
 
 int slate_audit_write(slate_req *req, const char *entity_type,
@@ -13,15 +14,17 @@ int slate_audit_write(slate_req *req, const char *entity_type,
 		      const char *new_value)
 {
 	static const char sql[] =
-		"INSERT INTO audit_log (entity_type, entity_id, action, "
-		"field_name, old_value, new_value, user_id, user_email, "
-		"ip_address, user_agent) VALUES ($1, $2::uuid, $3, $4, $5, $6, "
-		"$7::uuid, $8, $9::inet, $10)";
+	    "INSERT INTO audit_log (entity_type, entity_id, action, "
+	    "field_name, old_value, new_value, user_id, user_email, "
+	    "ip_address, user_agent) VALUES ($1, $2::uuid, $3, $4, $5, $6, "
+	    "$7::uuid, $8, $9::inet, $10)";
 	const char *ip = req->client_ip[0] ? req->client_ip : NULL;
 	const char *params[10] = {
-		entity_type, entity_id, action, field, old_value, new_value,
-		req->user_id, req->user_email, ip,
-		slate_req_header(req, "User-Agent"),
+	    entity_type,  entity_id,
+	    action,	  field,
+	    old_value,	  new_value,
+	    req->user_id, req->user_email,
+	    ip,		  slate_req_header(req, "User-Agent"),
 	};
 	return slate_db_exec_req(req, sql, 10, params) ? 0 : -1;
 }

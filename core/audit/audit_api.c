@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "auth/auth.h"
-#include "plugin/loader.h"
-#include "http/request.h"
 #include "base/util.h"
+#include "http/req_db.h"
+#include "http/request.h"
+#include "http/router.h"
 #include "http/validate.h"
 
 #define AUDIT_MAX_LIMIT 100
@@ -81,56 +81,6 @@ static int h_audit_log(slate_req *r, void *ud)
 	return slate_res_raw(r, 200, rows, strlen(rows));
 }
 
-static int h_routes(slate_req *r, void *ud)
-{
-	(void)ud;
-	const slate_router *rt = r->core->router;
-	json_t *arr = json_array();
-	for (size_t i = 0; i < slate_router_count(rt); i++) {
-		const slate_route *x = slate_router_at(rt, i);
-		json_array_append_new(
-		    arr, json_pack("{s:s, s:s, s:s, s:s, s:s?}", "method",
-				   x->method, "path", x->path, "permission",
-				   slate_auth_perm_name(x->perm), "owner",
-				   x->owner ? x->owner : "core", "summary",
-				   x->summary));
-	}
-	slate_res_meta(r, "total",
-		       json_integer((json_int_t)json_array_size(arr)));
-	return slate_res_json(r, 200, arr);
-}
-
-static const char *state_name(slate_plugin_state s)
-{
-	switch (s) {
-	case SLATE_PLUGIN_DISABLED:
-		return "disabled";
-	case SLATE_PLUGIN_MISSING:
-		return "missing";
-	case SLATE_PLUGIN_REFUSED:
-		return "refused";
-	case SLATE_PLUGIN_OPENED:
-		return "opened";
-	case SLATE_PLUGIN_LOADED:
-		return "loaded";
-	}
-	return "unknown";
-}
-
-static int h_plugins(slate_req *r, void *ud)
-{
-	(void)ud;
-	json_t *arr = json_array();
-	for (size_t i = 0; i < r->core->nplugins; i++) {
-		const struct slate_plugin *p = r->core->plugins[i];
-		json_array_append_new(
-		    arr, json_pack("{s:s, s:s, s:s?}", "id", p->id, "state",
-				   state_name(p->state), "reason",
-				   p->reason[0] ? p->reason : NULL));
-	}
-	return slate_res_json(r, 200, arr);
-}
-
 int slate_audit_api_register(slate_core *core, char *err, size_t errlen)
 {
 	static const char *const audit_query[] = {
@@ -144,10 +94,6 @@ int slate_audit_api_register(slate_core *core, char *err, size_t errlen)
 	} routes[] = {
 	    {"/api/v1/audit-log", h_audit_log, audit_query,
 	     "The audit log, newest first"},
-	    {"/api/v1/admin/routes", h_routes, NULL,
-	     "Every route with its permission and owner"},
-	    {"/api/v1/admin/plugins", h_plugins, NULL,
-	     "Plugins and their state"},
 	};
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
 		slate_route rt;

@@ -1,7 +1,6 @@
 /*
- * audit_api.h - admin reading routes: GET /api/v1/audit-log (filtered,
- * newest first, paginated), GET /api/v1/admin/routes (the route table, the
- * permission matrix test's source of truth) and GET /api/v1/admin/plugins.
+ * audit_api.h - GET /api/v1/audit-log (admin): the audit rows, filtered,
+ * newest first, paginated.
  */
 #ifndef SLATE_AUDIT_API_H
 #define SLATE_AUDIT_API_H

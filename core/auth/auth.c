@@ -9,12 +9,12 @@
 #include <strings.h>
 #include <time.h>
 
+#include "auth/users.h"
 #include "base/core.h"
 #include "base/log.h"
+#include "base/util.h"
 #include "db/secrets.h"
 #include "http/request.h"
-#include "auth/users.h"
-#include "base/util.h"
 
 /* Clock skew tolerated on exp and nbf, seconds. */
 #define LEEWAY_S 30

@@ -24,8 +24,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "base/config.h"
+#include "auth/identity.h"
 #include "auth/jwt_token.h"
+#include "base/config.h"
 
 struct slate_token_cache;
 
@@ -35,17 +36,6 @@ typedef struct slate_auth {
 	slate_jwt_keyset oidc;	/* the issuer's RS256 keys; empty when none */
 	struct slate_token_cache *verified; /* may be NULL */
 } slate_auth;
-
-/* A verified caller. Strings point into `buf`-like storage of the caller's
- * choosing (see slate_auth_verify). */
-typedef struct slate_identity {
-	char user_id[37]; /* "" when the subject is not a UUID (external) */
-	char email[256];
-	char subject[256];
-	unsigned groups; /* SLATE_GROUP_* (users.h) */
-	bool external;	 /* from the OIDC issuer */
-	long expires_at; /* the token's exp, epoch seconds */
-} slate_identity;
 
 /* At start, on the main thread: load or create the shared signing secret,
  * load the OIDC keys, and on a database with no account create the first

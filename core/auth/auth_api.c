@@ -15,10 +15,12 @@
 
 #include "audit/audit.h"
 #include "auth/auth.h"
-#include "http/ratelimit.h"
-#include "http/request.h"
 #include "auth/users.h"
 #include "base/util.h"
+#include "http/ratelimit.h"
+#include "http/req_db.h"
+#include "http/request.h"
+#include "http/router.h"
 
 #define NIL_UUID "00000000-0000-0000-0000-000000000000"
 

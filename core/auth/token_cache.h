@@ -14,7 +14,7 @@
 
 #include <stdbool.h>
 
-#include "auth/auth.h"
+#include "auth/identity.h"
 
 typedef struct slate_token_cache slate_token_cache;
 

@@ -31,7 +31,8 @@ void *slate_arena_alloc(slate_arena *a, size_t n)
 		uintptr_t base = (uintptr_t)a->inline_buf + a->inline_used;
 		uintptr_t p = ALIGN16(base);
 		if (p + n <= (uintptr_t)a->inline_buf + sizeof(a->inline_buf)) {
-			a->inline_used = (size_t)(p + n - (uintptr_t)a->inline_buf);
+			a->inline_used =
+			    (size_t)(p + n - (uintptr_t)a->inline_buf);
 			return (void *)p;
 		}
 	}

@@ -16,12 +16,15 @@ typedef struct slate_buf {
 	bool oom;
 } slate_buf;
 
-#define SLATE_BUF_INIT {NULL, 0, 0, false}
+#define SLATE_BUF_INIT                                                         \
+	{                                                                      \
+		NULL, 0, 0, false                                              \
+	}
 
 void slate_buf_add(slate_buf *b, const char *s);
 void slate_buf_addn(slate_buf *b, const char *s, size_t n);
 void slate_buf_addf(slate_buf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 /* Hand the string over to the caller (free() it); the buffer is reset. */
 char *slate_buf_detach(slate_buf *b);
 void slate_buf_release(slate_buf *b);

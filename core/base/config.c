@@ -109,92 +109,83 @@ typedef struct key_spec {
 
 #define OFF(f) offsetof(slate_config, f)
 static const key_spec keys[] = {
-	{NULL, "bind", K_STR, OFF(bind), 0, 0},
-	{NULL, "port", K_INT, OFF(port), 0, 65535},
-	{NULL, "data_dir", K_STR, OFF(data_dir), 0, 0},
-	{NULL, "database_url", K_STR_NULL, OFF(database_url), 0, 0},
-	{NULL, "plugin_dir", K_STR, OFF(plugin_dir), 0, 0},
-	{"database", "pool_size", K_INT, OFF(db_pool_size), 1, 1000},
-	{"database", "acquire_timeout_ms", K_INT, OFF(db_acquire_timeout_ms), 1,
-	 600000},
-	{"database", "migrate_on_start", K_BOOL, OFF(migrate_on_start), 0, 0},
-	{"database", "pg_bindir", K_STR_NULL, OFF(pg_bindir), 0, 0},
-	{"database", "cluster_user", K_STR, OFF(cluster_user), 0, 0},
-	{"database", "cluster_fsync", K_BOOL, OFF(cluster_fsync), 0, 0},
-	{"http", "io_threads", K_INT, OFF(io_threads), 1, 256},
-	{"http", "workers", K_INT, OFF(workers), 1, 1024},
-	{"http", "max_body_bytes", K_SIZE, OFF(max_body_bytes), 1,
-	 1LL << 32},
-	{"http", "max_json_depth", K_INT, OFF(max_json_depth), 1, 1000},
-	{"http", "max_header_bytes", K_SIZE, OFF(max_header_bytes), 1024,
-	 1 << 20},
-	{"http", "connection_limit", K_INT, OFF(connection_limit), 1, 1000000},
-	{"http", "per_ip_connection_limit", K_INT,
-	 OFF(per_ip_connection_limit), 0, 1000000},
-	{"http", "connection_timeout_s", K_INT, OFF(connection_timeout_s), 1,
-	 86400},
-	{"log", "level", K_STR, OFF(log_level), 0, 0},
-	{"auth", "issuer", K_STR, OFF(auth_issuer), 0, 0},
-	{"auth", "access_ttl_s", K_INT, OFF(access_ttl_s), 60, 86400},
-	{"auth", "refresh_ttl_s", K_INT, OFF(refresh_ttl_s), 60, 366 * 86400},
-	{"auth", "bootstrap_admin", K_STR, OFF(bootstrap_admin), 0, 0},
-	{"auth", "lockout_account_max", K_INT, OFF(lockout_account_max), 1,
-	 1000000},
-	{"auth", "lockout_ip_max", K_INT, OFF(lockout_ip_max), 1, 1000000},
-	{"auth", "lockout_window_s", K_INT, OFF(lockout_window_s), 1, 86400},
-	{"oidc", "issuer", K_STR_NULL, OFF(oidc_issuer), 0, 0},
-	{"oidc", "audience", K_STR_NULL, OFF(oidc_audience), 0, 0},
-	{"oidc", "jwks_file", K_STR_NULL, OFF(oidc_jwks_file), 0, 0},
-	{"oidc", "jwks_url", K_STR_NULL, OFF(oidc_jwks_url), 0, 0},
-	{"oidc", "token_use", K_STR, OFF(oidc_token_use), 0, 0},
-	{"oidc", "groups_claim", K_STR, OFF(oidc_groups_claim), 0, 0},
-	{"rate_limit", "enabled", K_BOOL, OFF(rate_limit_enabled), 0, 0},
-	{"rate_limit", "api_max", K_INT, OFF(rl_api_max), 1, 100000000},
-	{"rate_limit", "api_window_s", K_INT, OFF(rl_api_window_s), 1, 86400},
-	{"rate_limit", "upload_max", K_INT, OFF(rl_upload_max), 1, 100000000},
-	{"rate_limit", "upload_window_s", K_INT, OFF(rl_upload_window_s), 1,
-	 86400},
-	{"rate_limit", "trusted_proxies", K_STRV, OFF(trusted_proxies), 0, 0},
-	{"storage", "backend", K_STR, OFF(storage_backend), 0, 0},
-	{"storage", "local_dir", K_STR_NULL, OFF(storage_local_dir), 0, 0},
-	{"storage", "public_url", K_STR_NULL, OFF(storage_public_url), 0, 0},
-	{"storage", "s3_endpoint", K_STR_NULL, OFF(s3_endpoint), 0, 0},
-	{"storage", "s3_region", K_STR, OFF(s3_region), 0, 0},
-	{"storage", "s3_access_key", K_STR_NULL, OFF(s3_access_key), 0, 0},
-	{"storage", "s3_secret_key", K_STR_NULL, OFF(s3_secret_key), 0, 0},
-	{"storage", "s3_primary_bucket", K_STR, OFF(s3_primary_bucket), 0, 0},
-	{"storage", "s3_thumbnail_bucket", K_STR, OFF(s3_thumbnail_bucket), 0,
-	 0},
-	{"storage", "s3_path_style", K_BOOL, OFF(s3_path_style), 0, 0},
-	{"storage", "s3_part_size", K_SIZE, OFF(s3_part_size), 5 << 20,
-	 1LL << 32},
-	{"storage", "upload_url_ttl_s", K_INT, OFF(upload_url_ttl_s), 1,
-	 7 * 86400},
-	{"storage", "upload_cleanup_after_s", K_INT,
-	 OFF(upload_cleanup_after_s), 1, 365 * 86400},
-	{"storage", "upload_sweep_interval_s", K_INT,
-	 OFF(upload_sweep_interval_s), 1, 86400},
-	{"storage", "download_url_ttl_s", K_INT, OFF(download_url_ttl_s), 1,
-	 7 * 86400},
-	{"jobs", "workers", K_INT, OFF(jobs_workers), 0, 64},
-	{"jobs", "batch", K_INT, OFF(jobs_batch), 1, 1000},
-	{"jobs", "lease_s", K_INT, OFF(jobs_lease_s), 1, 3600},
-	{"jobs", "poll_ms", K_INT, OFF(jobs_poll_ms), 10, 60000},
-	{"jobs", "timeout_s", K_INT, OFF(jobs_timeout_s), 1, 86400},
-	{"jobs", "max_attempts", K_INT, OFF(jobs_max_attempts), 1, 1000},
-	{"jobs", "backoff_base_ms", K_INT, OFF(jobs_backoff_base_ms), 1,
-	 86400000},
-	{"jobs", "backoff_max_ms", K_INT, OFF(jobs_backoff_max_ms), 1, 86400000},
-	{"jobs", "worker_memory_mb", K_INT, OFF(jobs_worker_memory_mb), 0,
-	 1048576},
-	{"jobs", "worker_cpu_seconds", K_INT, OFF(jobs_worker_cpu_s), 0,
-	 31536000},
+    {NULL, "bind", K_STR, OFF(bind), 0, 0},
+    {NULL, "port", K_INT, OFF(port), 0, 65535},
+    {NULL, "data_dir", K_STR, OFF(data_dir), 0, 0},
+    {NULL, "database_url", K_STR_NULL, OFF(database_url), 0, 0},
+    {NULL, "plugin_dir", K_STR, OFF(plugin_dir), 0, 0},
+    {"database", "pool_size", K_INT, OFF(db_pool_size), 1, 1000},
+    {"database", "acquire_timeout_ms", K_INT, OFF(db_acquire_timeout_ms), 1,
+     600000},
+    {"database", "migrate_on_start", K_BOOL, OFF(migrate_on_start), 0, 0},
+    {"database", "pg_bindir", K_STR_NULL, OFF(pg_bindir), 0, 0},
+    {"database", "cluster_user", K_STR, OFF(cluster_user), 0, 0},
+    {"database", "cluster_fsync", K_BOOL, OFF(cluster_fsync), 0, 0},
+    {"http", "io_threads", K_INT, OFF(io_threads), 1, 256},
+    {"http", "workers", K_INT, OFF(workers), 1, 1024},
+    {"http", "max_body_bytes", K_SIZE, OFF(max_body_bytes), 1, 1LL << 32},
+    {"http", "max_json_depth", K_INT, OFF(max_json_depth), 1, 1000},
+    {"http", "max_header_bytes", K_SIZE, OFF(max_header_bytes), 1024, 1 << 20},
+    {"http", "connection_limit", K_INT, OFF(connection_limit), 1, 1000000},
+    {"http", "per_ip_connection_limit", K_INT, OFF(per_ip_connection_limit), 0,
+     1000000},
+    {"http", "connection_timeout_s", K_INT, OFF(connection_timeout_s), 1,
+     86400},
+    {"log", "level", K_STR, OFF(log_level), 0, 0},
+    {"auth", "issuer", K_STR, OFF(auth_issuer), 0, 0},
+    {"auth", "access_ttl_s", K_INT, OFF(access_ttl_s), 60, 86400},
+    {"auth", "refresh_ttl_s", K_INT, OFF(refresh_ttl_s), 60, 366 * 86400},
+    {"auth", "bootstrap_admin", K_STR, OFF(bootstrap_admin), 0, 0},
+    {"auth", "lockout_account_max", K_INT, OFF(lockout_account_max), 1,
+     1000000},
+    {"auth", "lockout_ip_max", K_INT, OFF(lockout_ip_max), 1, 1000000},
+    {"auth", "lockout_window_s", K_INT, OFF(lockout_window_s), 1, 86400},
+    {"oidc", "issuer", K_STR_NULL, OFF(oidc_issuer), 0, 0},
+    {"oidc", "audience", K_STR_NULL, OFF(oidc_audience), 0, 0},
+    {"oidc", "jwks_file", K_STR_NULL, OFF(oidc_jwks_file), 0, 0},
+    {"oidc", "jwks_url", K_STR_NULL, OFF(oidc_jwks_url), 0, 0},
+    {"oidc", "token_use", K_STR, OFF(oidc_token_use), 0, 0},
+    {"oidc", "groups_claim", K_STR, OFF(oidc_groups_claim), 0, 0},
+    {"rate_limit", "enabled", K_BOOL, OFF(rate_limit_enabled), 0, 0},
+    {"rate_limit", "api_max", K_INT, OFF(rl_api_max), 1, 100000000},
+    {"rate_limit", "api_window_s", K_INT, OFF(rl_api_window_s), 1, 86400},
+    {"rate_limit", "upload_max", K_INT, OFF(rl_upload_max), 1, 100000000},
+    {"rate_limit", "upload_window_s", K_INT, OFF(rl_upload_window_s), 1, 86400},
+    {"rate_limit", "trusted_proxies", K_STRV, OFF(trusted_proxies), 0, 0},
+    {"storage", "backend", K_STR, OFF(storage_backend), 0, 0},
+    {"storage", "local_dir", K_STR_NULL, OFF(storage_local_dir), 0, 0},
+    {"storage", "public_url", K_STR_NULL, OFF(storage_public_url), 0, 0},
+    {"storage", "s3_endpoint", K_STR_NULL, OFF(s3_endpoint), 0, 0},
+    {"storage", "s3_region", K_STR, OFF(s3_region), 0, 0},
+    {"storage", "s3_access_key", K_STR_NULL, OFF(s3_access_key), 0, 0},
+    {"storage", "s3_secret_key", K_STR_NULL, OFF(s3_secret_key), 0, 0},
+    {"storage", "s3_primary_bucket", K_STR, OFF(s3_primary_bucket), 0, 0},
+    {"storage", "s3_thumbnail_bucket", K_STR, OFF(s3_thumbnail_bucket), 0, 0},
+    {"storage", "s3_path_style", K_BOOL, OFF(s3_path_style), 0, 0},
+    {"storage", "s3_part_size", K_SIZE, OFF(s3_part_size), 5 << 20, 1LL << 32},
+    {"storage", "upload_url_ttl_s", K_INT, OFF(upload_url_ttl_s), 1, 7 * 86400},
+    {"storage", "upload_cleanup_after_s", K_INT, OFF(upload_cleanup_after_s), 1,
+     365 * 86400},
+    {"storage", "upload_sweep_interval_s", K_INT, OFF(upload_sweep_interval_s),
+     1, 86400},
+    {"storage", "download_url_ttl_s", K_INT, OFF(download_url_ttl_s), 1,
+     7 * 86400},
+    {"jobs", "workers", K_INT, OFF(jobs_workers), 0, 64},
+    {"jobs", "batch", K_INT, OFF(jobs_batch), 1, 1000},
+    {"jobs", "lease_s", K_INT, OFF(jobs_lease_s), 1, 3600},
+    {"jobs", "poll_ms", K_INT, OFF(jobs_poll_ms), 10, 60000},
+    {"jobs", "timeout_s", K_INT, OFF(jobs_timeout_s), 1, 86400},
+    {"jobs", "max_attempts", K_INT, OFF(jobs_max_attempts), 1, 1000},
+    {"jobs", "backoff_base_ms", K_INT, OFF(jobs_backoff_base_ms), 1, 86400000},
+    {"jobs", "backoff_max_ms", K_INT, OFF(jobs_backoff_max_ms), 1, 86400000},
+    {"jobs", "worker_memory_mb", K_INT, OFF(jobs_worker_memory_mb), 0, 1048576},
+    {"jobs", "worker_cpu_seconds", K_INT, OFF(jobs_worker_cpu_s), 0, 31536000},
 };
 #undef OFF
 
-static const char *const sections[] = {"database", "http", "log", "auth",
-				       "oidc", "rate_limit", "storage", "jobs",
-				       NULL};
+static const char *const sections[] = {"database", "http", "log",
+				       "auth",	   "oidc", "rate_limit",
+				       "storage",  "jobs", NULL};
 
 static int apply_key(slate_config *c, const key_spec *k, const json_t *v,
 		     char *err, size_t errlen)
@@ -232,13 +223,13 @@ static int apply_key(slate_config *c, const key_spec *k, const json_t *v,
 			*(int *)(base + k->offset) = (int)json_integer_value(v);
 		else
 			*(size_t *)(base + k->offset) =
-				(size_t)json_integer_value(v);
+			    (size_t)json_integer_value(v);
 		return 0;
 	}
 	case K_BOOL:
 		if (!json_is_boolean(v)) {
-			snprintf(err, errlen, "config %s: expected true or false",
-				 name);
+			snprintf(err, errlen,
+				 "config %s: expected true or false", name);
 			return -1;
 		}
 		*(bool *)(base + k->offset) = json_is_true(v);
@@ -317,10 +308,11 @@ static int apply_plugins(slate_config *c, const json_t *v, char *err,
 				continue;
 			if (!strcmp(k, "config") && json_is_object(pv))
 				continue;
-			snprintf(err, errlen,
-				 "config plugins.%s.%s: unknown key or wrong "
-				 "type (expected enabled: bool, config: object)",
-				 id, k);
+			snprintf(
+			    err, errlen,
+			    "config plugins.%s.%s: unknown key or wrong "
+			    "type (expected enabled: bool, config: object)",
+			    id, k);
 			return -1;
 		}
 		json_object_set(c->plugins, id, p);
@@ -334,7 +326,8 @@ int slate_config_apply_json(slate_config *c, const json_t *root, char *err,
 	const char *key;
 	json_t *v;
 	if (!json_is_object(root)) {
-		snprintf(err, errlen, "config: the top level must be an object");
+		snprintf(err, errlen,
+			 "config: the top level must be an object");
 		return -1;
 	}
 	json_object_foreach((json_t *)root, key, v)
@@ -395,7 +388,8 @@ static int apply_env(slate_config *c, char *err, size_t errlen)
 		char *end;
 		long p = strtol(v, &end, 10);
 		if (*end || p < 0 || p > 65535) {
-			snprintf(err, errlen, "PORT=%s: expected 0 to 65535", v);
+			snprintf(err, errlen, "PORT=%s: expected 0 to 65535",
+				 v);
 			return -1;
 		}
 		c->port = (int)p;
@@ -435,7 +429,8 @@ int slate_config_load(slate_config *c, const char *path, char *err,
 		path = SLATE_SOURCE_DIR "/config/slate.json";
 	if (path) {
 		json_error_t jerr;
-		json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+		json_t *root =
+		    json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
 		if (!root) {
 			snprintf(err, errlen, "config %s:%d:%d: %s", path,
 				 jerr.line, jerr.column, jerr.text);
@@ -450,17 +445,20 @@ int slate_config_load(slate_config *c, const char *path, char *err,
 	if (apply_env(c, err, errlen))
 		return -1;
 	if (c->oidc_issuer && !c->oidc_jwks_file == !c->oidc_jwks_url) {
-		snprintf(err, errlen, "config oidc: with an issuer, set exactly "
-				      "one of jwks_file and jwks_url");
+		snprintf(err, errlen,
+			 "config oidc: with an issuer, set exactly "
+			 "one of jwks_file and jwks_url");
 		return -1;
 	}
 	if (c->oidc_issuer && !c->oidc_audience) {
-		snprintf(err, errlen, "config oidc: with an issuer, audience "
-				      "is required");
+		snprintf(err, errlen,
+			 "config oidc: with an issuer, audience "
+			 "is required");
 		return -1;
 	}
 	if (strcmp(c->oidc_token_use, "access") &&
-	    strcmp(c->oidc_token_use, "id") && strcmp(c->oidc_token_use, "any")) {
+	    strcmp(c->oidc_token_use, "id") &&
+	    strcmp(c->oidc_token_use, "any")) {
 		snprintf(err, errlen,
 			 "config oidc.token_use: expected access, id or any");
 		return -1;
@@ -493,8 +491,7 @@ bool slate_config_plugin_enabled(const slate_config *c, const char *id)
 	return p && json_is_true(json_object_get(p, "enabled"));
 }
 
-const json_t *slate_config_plugin_section(const slate_config *c,
-					  const char *id)
+const json_t *slate_config_plugin_section(const slate_config *c, const char *id)
 {
 	static json_t *empty;
 	json_t *p = json_object_get(c->plugins, id);

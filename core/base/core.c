@@ -4,46 +4,28 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "entity/engine.h"
-#include "entity/link.h"
-#include "plugin/loader.h"
-
-int slate_core_init(slate_core *core, slate_config *cfg)
+void slate_core_init(slate_core *core, slate_config *cfg)
 {
 	memset(core, 0, sizeof(*core));
 	core->cfg = cfg;
-	core->router = slate_router_new();
-	return core->router ? 0 : -1;
 }
 
 void slate_core_release(slate_core *core)
 {
-	for (size_t i = 0; i < core->nentities; i++)
-		slate_entity_free(core->entities[i]);
-	free(core->entities);
 	for (size_t i = 0; i < core->nsubs; i++)
 		free(core->subs[i].event);
 	free(core->subs);
-	slate_links_release(core);
-	slate_plugins_release(core);
-	slate_router_free(core->router);
-	memset(core, 0, sizeof(*core));
+	core->subs = NULL;
+	core->nsubs = 0;
 }
 
-const slate_entity *slate_core_entity(const slate_core *core, const char *name)
-{
-	for (size_t i = 0; i < core->nentities; i++)
-		if (!strcmp(core->entities[i]->name, name))
-			return core->entities[i];
-	return NULL;
-}
-
-int slate_core_subscribe(slate_core *core, const char *owner,
-			 const char *event, slate_event_fn fn, void *ud)
+int slate_core_subscribe(slate_core *core, const char *owner, const char *event,
+			 slate_event_fn fn, void *ud)
 {
 	if (!event || !fn)
 		return -1;
-	slate_sub *subs = realloc(core->subs, (core->nsubs + 1) * sizeof(*subs));
+	slate_sub *subs =
+	    realloc(core->subs, (core->nsubs + 1) * sizeof(*subs));
 	if (!subs)
 		return -1;
 	core->subs = subs;

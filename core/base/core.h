@@ -13,10 +13,12 @@
 #include <stddef.h>
 
 #include "base/config.h"
-#include "db/pool.h"
-#include "http/router.h"
 
+/* Each is defined by the module that owns it (docs/architecture.md); the
+ * registry only holds them, so it sits below all of them. */
 typedef struct slate_entity slate_entity;
+struct slate_router;
+struct slate_db_pool;
 
 typedef struct slate_sub {
 	char *event;
@@ -27,8 +29,8 @@ typedef struct slate_sub {
 
 typedef struct slate_core {
 	slate_config *cfg;
-	slate_router *router;
-	slate_db_pool *db;
+	struct slate_router *router; /* http/router.h */
+	struct slate_db_pool *db;    /* db/pool.h */
 
 	slate_entity **entities;
 	size_t nentities;
@@ -49,12 +51,12 @@ typedef struct slate_core {
 	bool worker; /* this process is a job worker (slated --worker) */
 } slate_core;
 
-/* 0 or -1 (out of memory). */
-int slate_core_init(slate_core *core, slate_config *cfg);
+/* Start an empty registry over `cfg` (borrowed; outlives the core). The
+ * router, pool, entities, links and plugins are made and released by their
+ * own modules, in the order slated's main gives. */
+void slate_core_init(slate_core *core, slate_config *cfg);
+/* Free what the registry itself owns (the subscriptions). */
 void slate_core_release(slate_core *core);
-
-/* The declared entity called `name` ("episode"), or NULL. */
-const slate_entity *slate_core_entity(const slate_core *core, const char *name);
 
 int slate_core_subscribe(slate_core *core, const char *owner, const char *event,
 			 slate_event_fn fn, void *ud);

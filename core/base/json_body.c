@@ -33,8 +33,8 @@ int slate_json_depth(const char *buf, size_t len, int limit)
 	return max;
 }
 
-json_t *slate_json_parse(const char *buf, size_t len, int max_depth,
-			 char *err, size_t errlen)
+json_t *slate_json_parse(const char *buf, size_t len, int max_depth, char *err,
+			 size_t errlen)
 {
 	if (slate_json_depth(buf, len, max_depth) > max_depth) {
 		snprintf(err, errlen, "JSON nesting deeper than %d levels",
@@ -42,8 +42,8 @@ json_t *slate_json_parse(const char *buf, size_t len, int max_depth,
 		return NULL;
 	}
 	json_error_t jerr;
-	json_t *v = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
-			       &jerr);
+	json_t *v = json_loadb(buf, len,
+			       JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
 	if (!v)
 		snprintf(err, errlen, "Malformed JSON at line %d column %d: %s",
 			 jerr.line, jerr.column, jerr.text);

@@ -16,7 +16,7 @@ int slate_json_depth(const char *buf, size_t len, int limit);
 
 /* Parse `buf` as one JSON value. NULL on failure with a message naming the
  * line and column (or the depth) in err. New reference. */
-json_t *slate_json_parse(const char *buf, size_t len, int max_depth,
-			 char *err, size_t errlen);
+json_t *slate_json_parse(const char *buf, size_t len, int max_depth, char *err,
+			 size_t errlen);
 
 #endif

@@ -94,9 +94,9 @@ void slate_log_request(const char *request_id, const char *method,
 	json_object_set_new(o, "method", json_string(method));
 	json_object_set_new(o, "path", slate_json_string_lossy(path));
 	json_object_set_new(o, "status", json_integer(status));
-	json_object_set_new(o, "durationMs",
-			    json_real((double)(long long)(duration_ms * 1000) /
-				      1000.0));
+	json_object_set_new(
+	    o, "durationMs",
+	    json_real((double)(long long)(duration_ms * 1000) / 1000.0));
 	if (client_ip)
 		json_object_set_new(o, "ip", json_string(client_ip));
 	emit(o);

@@ -17,8 +17,7 @@ int slate_log_enabled(slate_log_level level);
 
 /* `component` is "core" or a plugin id; `request_id` may be NULL. */
 void slate_log(slate_log_level level, const char *component,
-	       const char *request_id, const char *fmt, ...)
-	SLATE_PRINTF(4, 5);
+	       const char *request_id, const char *fmt, ...) SLATE_PRINTF(4, 5);
 void slate_logv(slate_log_level level, const char *component,
 		const char *request_id, const char *fmt, va_list ap);
 

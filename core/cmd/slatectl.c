@@ -7,12 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/config.h"
-#include "db/cluster.h"
-#include "base/log.h"
-#include "db/migrate.h"
-#include "plugin/loader.h"
+#include "app/plugins_report.h"
 #include "auth/users.h"
+#include "base/config.h"
+#include "base/log.h"
+#include "db/cluster.h"
+#include "db/migrate.h"
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
@@ -182,7 +182,7 @@ static int collect_sets(const slate_config *cfg, slate_migration_set **out,
 {
 	slate_migration_set *plugin_sets = NULL;
 	size_t np = 0;
-	if (slate_plugins_migration_sets(cfg, &plugin_sets, &np) < 0)
+	if (slate_app_plugins_migrations(cfg, &plugin_sets, &np) < 0)
 		return -1;
 	slate_migration_set *all = calloc(np + 1, sizeof(*all));
 	if (!all) {
@@ -319,11 +319,11 @@ static int read_password(char *buf, size_t len)
 
 static int user_list(PGconn *conn)
 {
-	PGresult *r = PQexec(conn,
-			     "SELECT email, array_to_string(groups, ','), "
-			     "CASE WHEN disabled_at IS NULL THEN 'active' "
-			     "ELSE 'disabled' END, coalesce(last_login_at::"
-			     "text, '-') FROM users ORDER BY lower(email)");
+	PGresult *r =
+	    PQexec(conn, "SELECT email, array_to_string(groups, ','), "
+			 "CASE WHEN disabled_at IS NULL THEN 'active' "
+			 "ELSE 'disabled' END, coalesce(last_login_at::"
+			 "text, '-') FROM users ORDER BY lower(email)");
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		fprintf(stderr, "slatectl: %s", PQerrorMessage(conn));
 		PQclear(r);
@@ -435,8 +435,8 @@ int main(int argc, char **argv)
 	}
 	slate_log_set_level_name(cfg.log_level);
 	if (!strcmp(c.cmd, "plugins"))
-		code = slate_plugins_report(&cfg, stdout) < 0 ? EXIT_FAIL
-							      : EXIT_OK;
+		code = slate_app_plugins_report(&cfg, stdout) < 0 ? EXIT_FAIL
+								  : EXIT_OK;
 	else if (!strcmp(c.cmd, "user"))
 		code = cmd_user(&c, &cfg);
 	else

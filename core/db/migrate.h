@@ -38,8 +38,8 @@ int slate_migrate_verify(PGconn *conn, const slate_migration_set *sets,
 			 size_t nsets, char *err, size_t errlen);
 
 /* Revert the newest `steps` applied migrations of `component`. */
-int slate_migrate_down(PGconn *conn, const slate_migration_set *set,
-		       int steps, char *err, size_t errlen);
+int slate_migrate_down(PGconn *conn, const slate_migration_set *set, int steps,
+		       char *err, size_t errlen);
 
 /* Print one line per known migration: component, version, name, state
  * (applied at ..., pending, or EDITED). */

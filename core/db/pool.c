@@ -51,7 +51,8 @@ static PGconn *connect_one(const char *conninfo)
 {
 	PGconn *pg = PQconnectdb(conninfo);
 	if (pg && PQstatus(pg) == CONNECTION_OK) {
-		/* Answers carry UTC timestamps whatever the server's default. */
+		/* Answers carry UTC timestamps whatever the server's default.
+		 */
 		PGresult *r = PQexec(pg, "SET TimeZone = 'UTC'");
 		PQclear(r);
 	}
@@ -79,8 +80,10 @@ int slate_db_pool_new(const char *conninfo, int size, int acquire_timeout_ms,
 	}
 	for (int i = 0; i < size; i++) {
 		p->conns[i].pg = connect_one(conninfo);
-		if (!p->conns[i].pg || PQstatus(p->conns[i].pg) != CONNECTION_OK) {
-			snprintf(err, errlen, "cannot connect to the database: %s",
+		if (!p->conns[i].pg ||
+		    PQstatus(p->conns[i].pg) != CONNECTION_OK) {
+			snprintf(err, errlen,
+				 "cannot connect to the database: %s",
 				 p->conns[i].pg ? PQerrorMessage(p->conns[i].pg)
 						: "out of memory");
 			char *nl = strchr(err, '\n');

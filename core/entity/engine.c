@@ -1,15 +1,25 @@
-/* entity.c - registering declared entities; see entity.h. */
+/*
+ * engine.c - the parts of the entity engine every route shares: lookups,
+ * the common answers (bad id, not found), query checks, paging, filters,
+ * the audit text of a row, events. See engine.h.
+ */
 #include "entity/engine.h"
 
-#include <stdarg.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/log.h"
-#include "http/request.h"
 #include "base/util.h"
+#include "http/req_db.h"
+#include "http/req_events.h"
+#include "http/request.h"
 #include "http/validate.h"
+
+#define LIST_DEFAULT_LIMIT 20
+#define LIST_MAX_LIMIT 100
+#define LIST_MAX_OFFSET 1000000
 
 const slate_field *slate_entity_field(const slate_entity *e, const char *name)
 {
@@ -46,356 +56,290 @@ void slate_entity_free(slate_entity *e)
 	free(e);
 }
 
-static int copy_views(slate_entity *e, const slate_entity_def *def, char *err,
-		      size_t errlen)
+const slate_entity *slate_entity_find(const slate_core *core, const char *name)
 {
-	if (!def->views || !def->n_views)
-		return 0;
-	size_t vsize = def->view_size ? def->view_size : sizeof(slate_view);
-	if (vsize < sizeof(slate_view))
-		return slate_errf(err, errlen,
-				  "view element size %zu too small", vsize);
-	e->views = calloc(def->n_views, sizeof(*e->views));
-	if (!e->views)
-		return slate_errf(err, errlen, "out of memory");
-	for (uint32_t i = 0; i < def->n_views; i++) {
-		const slate_view *v =
-		    (const slate_view *)((const char *)def->views + i * vsize);
-		slate_entity_view *ev = &e->views[e->nviews++];
-		if (!slate_ident_valid(v->suffix) && v->suffix &&
-		    strspn(v->suffix, "abcdefghijklmnopqrstuvwxyz-") !=
-			strlen(v->suffix))
-			return slate_errf(
-			    err, errlen, "view suffix '%s' invalid", v->suffix);
-		ev->suffix = strdup(v->suffix);
-		size_t n = 0;
-		while (v->fields && v->fields[n])
-			n++;
-		ev->fields = calloc(n ? n : 1, sizeof(size_t));
-		if (!ev->suffix || !ev->fields)
-			return slate_errf(err, errlen, "out of memory");
-		for (size_t k = 0; k < n; k++) {
-			const slate_field *f =
-			    slate_entity_field(e, v->fields[k]);
-			if (!f)
-				return slate_errf(err, errlen,
-						  "view %s: unknown field %s",
-						  v->suffix, v->fields[k]);
-			ev->fields[ev->nfields++] = (size_t)(f - e->fields);
+	for (size_t i = 0; i < core->nentities; i++)
+		if (!strcmp(core->entities[i]->name, name))
+			return core->entities[i];
+	return NULL;
+}
+
+void slate_entities_truncate(slate_core *core, size_t n)
+{
+	while (core->nentities > n)
+		slate_entity_free(core->entities[--core->nentities]);
+}
+
+void slate_entities_release(slate_core *core)
+{
+	slate_entities_truncate(core, 0);
+	free(core->entities);
+	core->entities = NULL;
+}
+
+const char *slate_entity_path_uuid(slate_req *r, const char *param)
+{
+	const char *id = slate_req_param(r, param);
+	if (!id || !slate_uuid_valid(id)) {
+		slate_res_error(r, 400, "VALIDATION_ERROR", param,
+				"'%s' must be a UUID", param);
+		return NULL;
+	}
+	return id;
+}
+
+int slate_entity_not_found(slate_req *r, const slate_entity *e, const char *id)
+{
+	return slate_res_error(r, 404, "NOT_FOUND", e->id_param,
+			       "No %s with id %s", e->name, id);
+}
+
+int slate_entity_exists(slate_req *r, const slate_entity *e, const char *id)
+{
+	slate_result *res = slate_db_exec_req(r, e->sql_get, 1, &id);
+	if (!res)
+		return slate_res_db_error(r);
+	return slate_db_rows(res) > 0;
+}
+
+json_t *slate_entity_parse(const char *text)
+{
+	return text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
+}
+
+void slate_entity_emit(slate_req *r, const slate_entity *e, const char *what,
+		       const char *id)
+{
+	char event[64];
+	snprintf(event, sizeof(event), "entity.%s", what);
+	slate_req_event_emit(
+	    r, event,
+	    json_pack("{s:s, s:s}", "entity_type", e->name, "id", id));
+}
+
+/* The filterable JSON object field `key` names as "field.key", or NULL. */
+static const slate_field *json_filter_field(const slate_entity *e,
+					    const char *key, const char **sub)
+{
+	const char *dot = strchr(key, '.');
+	if (!e || !dot || !dot[1])
+		return NULL;
+	for (size_t i = 0; i < e->nfields; i++) {
+		const slate_field *f = &e->fields[i];
+		if (f->type == SLATE_T_JSON_OBJECT &&
+		    (f->flags & SLATE_F_FILTER) &&
+		    strlen(f->name) == (size_t)(dot - key) &&
+		    !strncmp(f->name, key, (size_t)(dot - key))) {
+			*sub = dot + 1;
+			return f;
 		}
+	}
+	return NULL;
+}
+
+int slate_entity_check_query(slate_req *r, const slate_entity *e,
+			     const char *const *allowed)
+{
+	for (int i = 0; i < r->nquery; i++) {
+		const char *key = r->query[i].key, *sub;
+		bool ok = json_filter_field(e, key, &sub) != NULL;
+		for (int k = 0; !ok && allowed && allowed[k]; k++)
+			ok = !strcmp(allowed[k], key);
+		if (!ok)
+			return slate_res_error(r, 400, "VALIDATION_ERROR", key,
+					       "Unknown query parameter '%s'",
+					       key);
 	}
 	return 0;
 }
 
-static int build_sql(slate_entity *e, char *err, size_t errlen)
+int slate_entity_paging(slate_req *r, long long *limit, long long *offset)
 {
-	/* row_to_json over a sub-select: compact JSON in field order, with
-	 * none of json_build_object's spacing or argument limit */
-	slate_buf b = SLATE_BUF_INIT;
-	size_t cols = 0;
-	slate_buf_add(&b, "(SELECT row_to_json(x) FROM (SELECT ");
-	for (size_t i = 0; i < e->nfields; i++) {
-		if (e->fields[i].flags & SLATE_F_SECRET)
-			continue;
-		slate_buf_addf(&b, "%st.%s", cols++ ? ", " : "",
-			       e->fields[i].name);
+	if (slate_req_query_int(r, "limit", 1, LIST_MAX_LIMIT,
+				LIST_DEFAULT_LIMIT, limit) ||
+	    slate_req_query_int(r, "offset", 0, LIST_MAX_OFFSET, 0, offset))
+		return -1;
+	return 0;
+}
+
+/* Check a query value against a field-like declaration. 0 or -1. */
+static int check_value(slate_req *r, const char *name, slate_type type,
+		       const slate_field *f, const char *v)
+{
+	slate_field tmp;
+	if (!f) {
+		memset(&tmp, 0, sizeof(tmp));
+		tmp.name = name;
+		tmp.type = type;
+		f = &tmp;
 	}
-	slate_buf_add(&b, ") x)");
-	e->sql_object = slate_buf_detach(&b);
-	if (!e->sql_object)
-		return slate_errf(err, errlen, "out of memory");
-	if (asprintf(&e->sql_get,
-		     "SELECT %s::text FROM %s t WHERE t.%s = $1::uuid AND "
-		     "t.deleted_at IS NULL",
-		     e->sql_object, e->table, e->id_column) < 0 ||
-	    asprintf(&e->sql_delete,
-		     "UPDATE %s SET deleted_at = now() WHERE %s = $1::uuid AND "
-		     "deleted_at IS NULL RETURNING to_json(deleted_at)#>>'{}'",
-		     e->table, e->id_column) < 0)
-		return slate_errf(err, errlen, "out of memory");
-	/* The search document, in field order; the episodes one is exactly
-	 * the expression of the seed's idx_episodes_fts, so it is used. */
-	slate_buf doc = SLATE_BUF_INIT;
+	json_t *j;
+	char *end;
+	errno = 0;
+	switch (f->type) {
+	case SLATE_T_INT:
+	case SLATE_T_BIGINT: {
+		long long n = strtoll(v, &end, 10);
+		j = (*v && !*end && !errno) ? json_integer(n) : json_string(v);
+		break;
+	}
+	case SLATE_T_BOOL:
+		j = !strcmp(v, "true")	  ? json_true()
+		    : !strcmp(v, "false") ? json_false()
+					  : json_string(v);
+		break;
+	default:
+		j = json_string(v);
+	}
+	char msg[300];
+	int rc = 0;
+	if (!j)
+		rc = slate_res_error(r, 400, "VALIDATION_ERROR", name,
+				     "'%s' is not valid UTF-8", name);
+	else if (f->type == SLATE_T_TEXT_ARRAY)
+		rc = 0; /* any strings, matched by containment */
+	else if (slate_validate_value(f, j, msg, sizeof(msg)))
+		rc = slate_res_error(r, 400, "VALIDATION_ERROR", name,
+				     "'%s' %s", name, msg);
+	json_decref(j);
+	return rc;
+}
+
+static const char *sql_type(slate_type t)
+{
+	switch (t) {
+	case SLATE_T_INT:
+		return "integer";
+	case SLATE_T_BIGINT:
+		return "bigint";
+	case SLATE_T_BOOL:
+		return "boolean";
+	case SLATE_T_DATE:
+		return "date";
+	case SLATE_T_TIMESTAMPTZ:
+		return "timestamptz";
+	case SLATE_T_UUID:
+		return "uuid";
+	case SLATE_T_NUMERIC:
+		return "numeric";
+	default:
+		return "text";
+	}
+}
+
+int slate_entity_filters(slate_req *r, const slate_entity *e, slate_buf *sql,
+			 const char **params, int *np, int max)
+{
 	for (size_t i = 0; i < e->nfields; i++) {
 		const slate_field *f = &e->fields[i];
-		if (!(f->flags & SLATE_F_SEARCH))
+		const char *v = (f->flags & SLATE_F_FILTER)
+				    ? slate_req_query(r, f->name)
+				    : NULL;
+		if (!v)
 			continue;
-		if (doc.len)
-			slate_buf_add(&doc, " || ' ' || ");
-		if (f->type == SLATE_T_TEXT_ARRAY)
-			slate_buf_addf(&doc,
-				       "coalesce(slate_array_text(t.%s), "
-				       "'')",
-				       f->name);
-		else if (f->type == SLATE_T_TEXT)
-			slate_buf_addf(&doc, "coalesce(t.%s,'')", f->name);
-		else
-			slate_buf_addf(&doc, "coalesce(t.%s::text,'')",
-				       f->name);
+		if (*np >= max)
+			return slate_res_error(r, 400, "VALIDATION_ERROR", NULL,
+					       "Too many filters");
+		if (f->type == SLATE_T_TEXT_ARRAY) {
+			/* tags=a,b: rows carrying all of them */
+			slate_buf_addf(sql,
+				       " AND t.%s @> string_to_array($%d, ',')",
+				       f->name, *np + 1);
+		} else if (f->type == SLATE_T_TEXT && f->one_of) {
+			/* status=draft,published: any of them */
+			char *copy = slate_arena_strdup(&r->arena, v), *save;
+			for (char *tok = strtok_r(copy, ",", &save); tok;
+			     tok = strtok_r(NULL, ",", &save))
+				if (check_value(r, f->name, f->type, f, tok))
+					return -1;
+			slate_buf_addf(sql,
+				       " AND t.%s = ANY(string_to_array($%d, "
+				       "','))",
+				       f->name, *np + 1);
+		} else if (f->type == SLATE_T_JSON_OBJECT) {
+			continue; /* only "field.key" filters, below */
+		} else {
+			if (check_value(r, f->name, f->type, f, v))
+				return -1;
+			slate_buf_addf(sql, " AND t.%s = $%d::%s", f->name,
+				       *np + 1, sql_type(f->type));
+		}
+		params[(*np)++] = v;
 	}
-	if (e->search_path && !doc.len) {
-		slate_buf_release(&doc);
-		return slate_errf(
-		    err, errlen,
-		    "entity %s: a search path needs SLATE_F_SEARCH "
-		    "fields",
-		    e->name);
+	for (size_t i = 0; i < e->nfilters; i++) {
+		const slate_filter *f = &e->filters[i];
+		const char *v = slate_req_query(r, f->name);
+		if (!v)
+			continue;
+		if (*np >= max)
+			return slate_res_error(r, 400, "VALIDATION_ERROR", NULL,
+					       "Too many filters");
+		if (check_value(r, f->name, f->type, NULL, v))
+			return -1;
+		const char *q = strstr(f->sql, "$?");
+		slate_buf_addf(sql, " AND (%.*s$%d%s)", (int)(q - f->sql),
+			       f->sql, *np + 1, q + 2);
+		params[(*np)++] = v;
 	}
-	e->sql_doc = doc.len ? slate_buf_detach(&doc) : NULL;
-	slate_buf_release(&doc);
-	/* query parameters of lists and searches: paging, sorting, the
-	 * search text, one per filter field, the plugin's filters */
-	size_t n = 4;
-	e->list_query = calloc(e->nfields + e->nfilters + 5, sizeof(char *));
-	if (!e->list_query)
-		return slate_errf(err, errlen, "out of memory");
-	e->list_query[0] = "limit";
-	e->list_query[1] = "offset";
-	e->list_query[2] = "sort";
-	e->list_query[3] = "q";
-	/* a JSON object field filters only as "field.key" (entity_read.c):
-	 * its bare name stays unknown, so ?shoes=red is a 400, not ignored */
+	/* shoes.color=red: containment on a JSON object field (GIN-indexed) */
+	for (int i = 0; i < r->nquery; i++) {
+		const char *sub;
+		const slate_field *f =
+		    json_filter_field(e, r->query[i].key, &sub);
+		if (!f)
+			continue;
+		if (*np + 2 > max)
+			return slate_res_error(r, 400, "VALIDATION_ERROR", NULL,
+					       "Too many filters");
+		if (!slate_ident_valid(sub))
+			return slate_res_error(r, 400, "VALIDATION_ERROR",
+					       r->query[i].key,
+					       "'%s': the key after the dot "
+					       "must be [a-z_][a-z0-9_]*",
+					       r->query[i].key);
+		slate_buf_addf(sql,
+			       " AND t.%s @> jsonb_build_object($%d::text, "
+			       "$%d::text)",
+			       f->name, *np + 1, *np + 2);
+		params[(*np)++] = sub;
+		params[(*np)++] = r->query[i].value;
+	}
+	return 0;
+}
+
+const char *slate_entity_audit_row(slate_req *r, const slate_entity *e,
+				   const char *row_json)
+{
+	bool masked = false;
 	for (size_t i = 0; i < e->nfields; i++)
-		if ((e->fields[i].flags & SLATE_F_FILTER) &&
-		    e->fields[i].type != SLATE_T_JSON_OBJECT)
-			e->list_query[n++] = e->fields[i].name;
-	for (size_t i = 0; i < e->nfilters; i++)
-		e->list_query[n++] = e->filters[i].name;
-	return 0;
-}
-
-static int copy_filters(slate_entity *e, const slate_entity_def *def, char *err,
-			size_t errlen)
-{
-	if (!def->filters || !def->n_filters)
-		return 0;
-	size_t size = def->filter_size;
-	if (size < sizeof(slate_filter))
-		return slate_errf(err, errlen,
-				  "entity %s: filter size %zu too small",
-				  e->name, size);
-	e->filters = calloc(def->n_filters, sizeof(*e->filters));
-	if (!e->filters)
-		return slate_errf(err, errlen, "out of memory");
-	for (uint32_t i = 0; i < def->n_filters; i++) {
-		const slate_filter *f =
-		    (const slate_filter *)((const char *)def->filters +
-					   i * size);
-		const char *q = f->sql ? strstr(f->sql, "$?") : NULL;
-		if (!slate_ident_valid(f->name) || !q || strstr(q + 2, "$?") ||
-		    f->type < SLATE_T_TEXT || f->type > SLATE_T_NUMERIC)
-			return slate_errf(
-			    err, errlen,
-			    "entity %s: filter %s needs a name, a type "
-			    "and SQL with exactly one $?",
-			    e->name, f->name ? f->name : "(null)");
-		e->filters[e->nfilters++] = *f;
-	}
-	return 0;
-}
-
-/* Check the fields' references and pick the parent field. */
-static int check_fields(slate_entity *e, const slate_entity_def *def,
-			bool has_parent, char *err, size_t errlen)
-{
+		masked |= (e->fields[i].flags & SLATE_F_PRIVATE) != 0;
+	if (!masked || !row_json)
+		return row_json;
+	json_t *row = slate_entity_parse(row_json);
+	if (!row)
+		return NULL;
 	for (size_t i = 0; i < e->nfields; i++) {
-		const slate_field *f = &e->fields[i];
-		if ((unsigned)f->on_delete > SLATE_REF_RESTRICT ||
-		    (f->on_delete && !f->ref_entity))
-			return slate_errf(
-			    err, errlen,
-			    "entity %s: field %s: on_delete needs a "
-			    "ref_entity",
-			    e->name, f->name);
+		const char *n = e->fields[i].name;
+		if ((e->fields[i].flags & SLATE_F_PRIVATE) &&
+		    !json_is_null(json_object_get(row, n)))
+			json_object_set_new(row, n, json_string("[redacted]"));
 	}
-	if (!has_parent || (!def->parent_path && !def->parent_field))
-		return 0;
-	e->parent =
-	    def->parent_field ? slate_entity_field(e, def->parent_field) : NULL;
-	if (!def->parent_path || !e->parent || !e->parent->ref_entity ||
-	    e->parent->type != SLATE_T_UUID ||
-	    strncmp(def->parent_path, "/api/v1/", 8))
-		return slate_errf(
-		    err, errlen,
-		    "entity %s: parent_path needs a parent_field that "
-		    "is a UUID with ref_entity",
-		    e->name);
-	e->parent_path = strdup(def->parent_path);
-	return e->parent_path ? 0 : slate_errf(err, errlen, "out of memory");
+	char *s = json_dumps(row, JSON_COMPACT | JSON_REAL_PRECISION(15));
+	json_decref(row);
+	char *out = s ? slate_arena_strdup(&r->arena, s) : NULL;
+	free(s);
+	return out;
 }
 
-static int add_route(slate_core *core, slate_entity *e, const char *method,
-		     const char *path, slate_handler_fn fn, void *ud,
-		     slate_perm perm, uint32_t body_mode, const char *summary,
-		     char *err, size_t errlen)
+json_t *slate_entity_view_of(const slate_entity_view *v, const json_t *row)
 {
-	slate_route rt;
-	memset(&rt, 0, sizeof(rt));
-	rt.method = (char *)method;
-	rt.path = (char *)path;
-	rt.handler = fn;
-	rt.ud = ud;
-	rt.perm = perm;
-	rt.summary = (char *)summary;
-	rt.body_mode = body_mode;
-	rt.owner = e->owner;
-	rt.self_checks = true;
-	return slate_router_add(core->router, &rt, err, errlen);
-}
-
-static int add_routes(slate_core *core, slate_entity *e, char *err,
-		      size_t errlen)
-{
-	char item[512], summary[160];
-	snprintf(item, sizeof(item), "%s/:%s", e->path, e->id_param);
-	struct {
-		uint32_t op;
-		const char *method;
-		bool on_item;
-		slate_handler_fn fn;
-		slate_perm perm;
-		uint32_t body;
-		const char *verb;
-	} ops[] = {
-	    {SLATE_OP_LIST, "GET", false, slate_entity_h_list, SLATE_PERM_READ,
-	     SLATE_BODY_NONE, "List"},
-	    {SLATE_OP_CREATE, "POST", false, slate_entity_h_create,
-	     SLATE_PERM_WRITE, SLATE_BODY_ANY_JSON, "Create"},
-	    {SLATE_OP_GET, "GET", true, slate_entity_h_get, SLATE_PERM_READ,
-	     SLATE_BODY_NONE, "Get"},
-	    {SLATE_OP_PATCH, "PATCH", true, slate_entity_h_patch,
-	     SLATE_PERM_WRITE, SLATE_BODY_ANY_JSON, "Update"},
-	    {SLATE_OP_DELETE, "DELETE", true, slate_entity_h_delete,
-	     SLATE_PERM_ADMIN, SLATE_BODY_NONE, "Soft-delete"},
-	};
-	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
-		if (!(e->ops & ops[i].op))
-			continue;
-		snprintf(summary, sizeof(summary), "%s %s", ops[i].verb,
-			 e->name);
-		/* a nested entity lists and creates under its parent */
-		const char *path = ops[i].on_item   ? item
-				   : e->parent_path ? e->parent_path
-						    : e->path;
-		if (add_route(core, e, ops[i].method, path, ops[i].fn, e,
-			      ops[i].perm, ops[i].body, summary, err, errlen))
-			return -1;
+	const slate_entity *e = v->e;
+	json_t *o = json_object();
+	json_object_set(o, e->id_column, json_object_get(row, e->id_column));
+	for (size_t i = 0; i < v->nfields; i++) {
+		const char *name = e->fields[v->fields[i]].name;
+		json_t *val = json_object_get(row, name);
+		json_object_set(o, name, val ? val : json_null());
 	}
-	if (e->search_path) {
-		snprintf(summary, sizeof(summary), "Search %s", e->name);
-		if (add_route(core, e, "GET", e->search_path,
-			      slate_entity_h_search, e, SLATE_PERM_READ,
-			      SLATE_BODY_NONE, summary, err, errlen))
-			return -1;
-	}
-	for (size_t i = 0; i < e->nviews; i++) {
-		slate_entity_view *vr = &e->views[i];
-		vr->e = e;
-		char vpath[600];
-		snprintf(vpath, sizeof(vpath), "%s/%s", item,
-			 e->views[i].suffix);
-		snprintf(summary, sizeof(summary), "Get the %s of a %s",
-			 e->views[i].suffix, e->name);
-		if (add_route(core, e, "GET", vpath, slate_entity_h_view_get,
-			      vr, SLATE_PERM_READ, SLATE_BODY_NONE, summary,
-			      err, errlen))
-			return -1;
-		snprintf(summary, sizeof(summary), "Replace the %s of a %s",
-			 e->views[i].suffix, e->name);
-		if (add_route(core, e, "PUT", vpath, slate_entity_h_view_put,
-			      vr, SLATE_PERM_WRITE, SLATE_BODY_ANY_JSON,
-			      summary, err, errlen))
-			return -1;
-	}
-	return 0;
-}
-
-int slate_entity_register(slate_core *core, const char *owner,
-			  const slate_entity_def *def, char *err, size_t errlen)
-{
-	if (!def || def->struct_size <
-			offsetof(slate_entity_def, ops) + sizeof(def->ops))
-		return slate_errf(err, errlen, "entity definition too small");
-	if (!def->name || !slate_ident_valid(def->table) ||
-	    !slate_ident_valid(def->id_column) || !def->id_param ||
-	    !def->path || strncmp(def->path, "/api/v1/", 8))
-		return slate_errf(
-		    err, errlen,
-		    "entity %s: name, table, id_column, id_param and a "
-		    "path under /api/v1/ are required",
-		    def->name ? def->name : "(null)");
-	if (slate_core_entity(core, def->name))
-		return slate_errf(err, errlen, "entity %s: already declared",
-				  def->name);
-	slate_entity *e = calloc(1, sizeof(*e));
-	if (!e)
-		return slate_errf(err, errlen, "out of memory");
-	e->owner = owner;
-	e->name = strdup(def->name);
-	e->path = strdup(def->path);
-	e->table = strdup(def->table);
-	e->id_column = strdup(def->id_column);
-	e->id_param = strdup(def->id_param);
-	e->ops = def->ops;
-	e->nfields = def->n_fields;
-	e->fields = slate_fields_import(def->fields, def->n_fields,
-					def->field_size, err, errlen);
-	if (!e->fields)
-		goto out;
-		/* def fields past `ops` exist only if the plugin's struct has
-		 * them */
-#define HAS(m)                                                                 \
-	(def->struct_size >= offsetof(slate_entity_def, m) + sizeof(def->m))
-	const char *sort = HAS(default_sort) && def->default_sort
-			       ? def->default_sort
-			       : "-created_at";
-	e->sort_desc = sort[0] == '-';
-	e->sort_column = strdup(e->sort_desc ? sort + 1 : sort);
-	if (!slate_ident_valid(e->sort_column)) {
-		slate_errf(err, errlen, "entity %s: bad default_sort", e->name);
-		goto out;
-	}
-	if (HAS(view_size)) {
-		if (copy_views(e, def, err, errlen))
-			goto out;
-	}
-	if (HAS(ud)) {
-		e->prepare = def->prepare;
-		e->ud = def->ud;
-	}
-	if (check_fields(e, def, HAS(parent_field), err, errlen))
-		goto out;
-	if (HAS(search_path) && def->search_path) {
-		if (strncmp(def->search_path, "/api/v1/", 8)) {
-			slate_errf(err, errlen, "entity %s: bad search_path",
-				   e->name);
-			goto out;
-		}
-		e->search_path = strdup(def->search_path);
-	}
-	if (HAS(filter_size) && copy_filters(e, def, err, errlen))
-		goto out;
-#undef HAS
-	if (!slate_entity_field(e, e->id_column)) {
-		slate_errf(err, errlen,
-			   "entity %s: id column %s is not a field", e->name,
-			   e->id_column);
-		goto out;
-	}
-	if (build_sql(e, err, errlen))
-		goto out;
-	slate_entity **list =
-	    realloc(core->entities, (core->nentities + 1) * sizeof(*list));
-	if (!list) {
-		slate_errf(err, errlen, "out of memory");
-		goto out;
-	}
-	core->entities = list;
-	core->entities[core->nentities++] = e;
-	if (add_routes(core, e, err, errlen))
-		return -1; /* e stays registered; start-up fails anyway */
-	return 0;
-out:
-	slate_entity_free(e);
-	return -1;
+	return o;
 }

@@ -1,12 +1,13 @@
 /*
- * entity.h - the generic CRUD engine behind every declared entity
+ * engine.h - the generic CRUD engine behind every declared entity
  * (slate/entity.h): shows and episodes in the core, and each entity plugin.
  *
- * Registration (entity.c) copies the declaration, checks every name that
+ * Registration (register.c) copies the declaration, checks every name that
  * will be put into SQL text against [a-z_][a-z0-9_]*, precomputes the SQL
  * that does not vary per request, and adds the routes. Reads (list, get,
- * search, views) are in entity_read.c, writes (create, patch, soft delete
- * with what it does to referring rows) in entity_write.c. Values never enter
+ * search, views) are in read.c, writes (create, patch, soft delete with
+ * what it does to referring rows) in write.c; this header and engine.c hold
+ * what all of them share, so neither calls the other. Values never enter
  * SQL text: they travel as parameters, most of them inside one JSON document
  * that jsonb_populate_record() turns into a typed row, so PostgreSQL's own
  * casts convert what our validation has already accepted.
@@ -53,30 +54,18 @@ struct slate_entity {
 	const char **list_query; /* accepted query parameters, NULL-ended */
 };
 
-/* Register `def` for `owner` ("core" or a plugin id): copies it and adds
- * its routes to core->router. -1 with a reason in err. */
-int slate_entity_register(slate_core *core, const char *owner,
-			  const slate_entity_def *def, char *err,
-			  size_t errlen);
-
 void slate_entity_free(slate_entity *e);
+/* The declared entity called `name` ("episode"), or NULL. */
+const slate_entity *slate_entity_find(const slate_core *core, const char *name);
+/* Free the entities registered after the core had `n` (a plugin's failed
+ * init), or all of them and the array (at shutdown). */
+void slate_entities_truncate(slate_core *core, size_t n);
+void slate_entities_release(slate_core *core);
 
 /* The field called `name`, or NULL. */
 const slate_field *slate_entity_field(const slate_entity *e, const char *name);
 
-/* Apply `changes` (borrowed; validated in PATCH mode here) to the live row
- * `id` of `e` with audit rows and event, as PATCH does. On success
- * *row_out is the new row (new reference). -1 after answering. */
-int slate_entity_patch(slate_req *r, const slate_entity *e, const char *id,
-		       const json_t *changes, json_t **row_out);
-
-/* Create a row of `e` from `body` (borrowed) as POST does, with audit row
- * and event; a nested entity's parent field must be in `body`. On success
- * *row_out is the new row (new reference). -1 after answering. */
-int slate_entity_create(slate_req *r, const slate_entity *e, const json_t *body,
-			json_t **row_out);
-
-/* ---- shared by entity_read.c, entity_write.c and link.c -------------- */
+/* ---- shared by read.c, write.c, link.c and the files routes --------- */
 
 /* The UUID path parameter `param`, checked; NULL after answering 400. */
 const char *slate_entity_path_uuid(slate_req *r, const char *param);
@@ -104,14 +93,7 @@ const char *slate_entity_audit_row(slate_req *r, const slate_entity *e,
 void slate_entity_emit(slate_req *r, const slate_entity *e, const char *what,
 		       const char *id);
 
-/* Route handlers, wired by entity.c. */
-int slate_entity_h_list(slate_req *r, void *ud);
-int slate_entity_h_get(slate_req *r, void *ud);
-int slate_entity_h_search(slate_req *r, void *ud);
-int slate_entity_h_view_get(slate_req *r, void *ud);
-int slate_entity_h_create(slate_req *r, void *ud);
-int slate_entity_h_patch(slate_req *r, void *ud);
-int slate_entity_h_delete(slate_req *r, void *ud);
-int slate_entity_h_view_put(slate_req *r, void *ud);
+/* The view's fields of `row` (borrowed) plus the id. New reference. */
+json_t *slate_entity_view_of(const slate_entity_view *v, const json_t *row);
 
 #endif

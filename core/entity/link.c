@@ -11,15 +11,18 @@
 #include <string.h>
 
 #include "audit/audit.h"
-#include "entity/engine.h"
 #include "base/log.h"
-#include "http/request.h"
 #include "base/util.h"
+#include "entity/engine.h"
+#include "http/req_db.h"
+#include "http/req_events.h"
+#include "http/request.h"
+#include "http/router.h"
 #include "http/validate.h"
 
 struct slate_link {
 	char *table, *id_column, *owner_entity, *owner_field, *target_entity,
-		*target_field, *target_param, *collection_path, *usage_path;
+	    *target_field, *target_param, *collection_path, *usage_path;
 	slate_field *fields; /* the link's own fields */
 	size_t nfields;
 	slate_field *body; /* target_field + fields: what POST accepts */
@@ -32,8 +35,8 @@ struct slate_link {
 static int resolve(slate_req *r, const slate_link *l, const slate_entity **o,
 		   const slate_entity **t)
 {
-	*o = slate_core_entity(r->core, l->owner_entity);
-	*t = slate_core_entity(r->core, l->target_entity);
+	*o = slate_entity_find(r->core, l->owner_entity);
+	*t = slate_entity_find(r->core, l->target_entity);
 	if (*o && *t)
 		return 0;
 	slate_log(SLATE_LOG_ERROR, l->owner, r->request_id,
@@ -83,15 +86,14 @@ static int h_link(slate_req *r, void *ud)
 				  SLATE_VALIDATE_CREATE))
 		return -1;
 	const char *target_id =
-		json_string_value(json_object_get(r->body, l->target_field));
+	    json_string_value(json_object_get(r->body, l->target_field));
 	int live = slate_entity_exists(r, t, target_id);
 	if (live < 0)
 		return -1;
 	if (!live)
-		return slate_res_error(r, 422, "UNPROCESSABLE_ENTITY",
-				       l->target_field,
-				       "'%s' names no existing %s",
-				       l->target_field, t->name);
+		return slate_res_error(
+		    r, 422, "UNPROCESSABLE_ENTITY", l->target_field,
+		    "'%s' names no existing %s", l->target_field, t->name);
 	/* The table's UNIQUE treats null contexts as distinct; a link is a
 	 * duplicate when every field matches, nulls included. */
 	slate_buf sql = SLATE_BUF_INIT;
@@ -104,9 +106,9 @@ static int h_link(slate_req *r, void *ud)
 			       l->fields[i].name, l->fields[i].name);
 	char *doc = json_dumps(r->body, JSON_COMPACT);
 	const char *params[3] = {doc, owner_id, target_id};
-	slate_result *dup = (sql.oom || !doc) ? NULL
-					      : slate_db_exec_req(r, sql.data,
-								  3, params);
+	slate_result *dup = (sql.oom || !doc)
+				? NULL
+				: slate_db_exec_req(r, sql.data, 3, params);
 	slate_buf_release(&sql);
 	if (!dup) {
 		free(doc);
@@ -132,8 +134,8 @@ static int h_link(slate_req *r, void *ud)
 		       l->table);
 	link_columns(l, &sql);
 	slate_buf_add(&sql, ") x)::text");
-	slate_result *res = sql.oom ? NULL
-				    : slate_db_exec_req(r, sql.data, 3, params);
+	slate_result *res =
+	    sql.oom ? NULL : slate_db_exec_req(r, sql.data, 3, params);
 	slate_buf_release(&sql);
 	free(doc);
 	if (!res)
@@ -187,8 +189,8 @@ static int list_joined(slate_req *r, const slate_link *l,
 	slate_result *page = NULL, *total = NULL;
 	if (!sql.oom && !count.oom) {
 		page = slate_db_exec_req(r, sql.data, 3, params);
-		total = page ? slate_db_exec_req(r, count.data, 1, params)
-			     : NULL;
+		total =
+		    page ? slate_db_exec_req(r, count.data, 1, params) : NULL;
 	}
 	slate_buf_release(&sql);
 	slate_buf_release(&count);
@@ -196,9 +198,9 @@ static int list_joined(slate_req *r, const slate_link *l,
 		return slate_res_db_error(r);
 	const char *json = slate_db_value(page, 0, 0);
 	rc = slate_res_raw(r, 200, json, strlen(json));
-	slate_res_meta(r, "total",
-		       json_integer(strtoll(slate_db_value(total, 0, 0), NULL,
-					    10)));
+	slate_res_meta(
+	    r, "total",
+	    json_integer(strtoll(slate_db_value(total, 0, 0), NULL, 10)));
 	slate_res_meta(r, "limit", json_integer(limit));
 	slate_res_meta(r, "offset", json_integer(offset));
 	return rc;
@@ -227,8 +229,7 @@ static int h_usage(slate_req *r, void *ud)
 	    slate_entity_check_query(r, NULL, paging_query) ||
 	    !(target_id = live_owner(r, t)))
 		return -1;
-	return list_joined(r, l, o, l->owner_field, l->target_field,
-			   target_id);
+	return list_joined(r, l, o, l->owner_field, l->target_field, target_id);
 }
 
 static int h_unlink(slate_req *r, void *ud)
@@ -257,8 +258,8 @@ static int h_unlink(slate_req *r, void *ud)
 		params[np++] = v;
 	}
 	slate_buf_addf(&sql, " RETURNING l.%s::text", l->id_column);
-	slate_result *res = sql.oom ? NULL
-				    : slate_db_exec_req(r, sql.data, np, params);
+	slate_result *res =
+	    sql.oom ? NULL : slate_db_exec_req(r, sql.data, np, params);
 	slate_buf_release(&sql);
 	if (!res)
 		return slate_res_db_error(r);
@@ -343,8 +344,8 @@ int slate_link_register(slate_core *core, const char *owner,
 			 "link: every name and both paths are required");
 		return -1;
 	}
-	slate_link **list = realloc(core->links,
-				    (core->nlinks + 1) * sizeof(*list));
+	slate_link **list =
+	    realloc(core->links, (core->nlinks + 1) * sizeof(*list));
 	slate_link *l = list ? calloc(1, sizeof(*l)) : NULL;
 	if (list)
 		core->links = list;

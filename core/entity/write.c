@@ -1,16 +1,20 @@
 /*
- * entity_write.c - create, patch and soft delete of declared entities, each
- * with its audit rows and event in the request's transaction.
+ * write.c - create, patch and soft delete of declared entities, each with
+ * its audit rows and event in the request's transaction.
  */
+#include "entity/write.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "audit/audit.h"
-#include "entity/engine.h"
 #include "base/log.h"
-#include "http/request.h"
 #include "base/util.h"
+#include "entity/engine.h"
+#include "http/req_db.h"
+#include "http/req_events.h"
+#include "http/request.h"
 #include "http/validate.h"
 
 /* Every ref_entity field `changes` sets must name a live row of that
@@ -26,7 +30,7 @@ static int check_refs(slate_req *r, const slate_entity *e,
 		if (!v || !json_is_string(v))
 			continue;
 		const slate_entity *ref =
-		    slate_core_entity(r->core, f->ref_entity);
+		    slate_entity_find(r->core, f->ref_entity);
 		if (!ref) {
 			slate_log(SLATE_LOG_ERROR, e->owner, r->request_id,
 				  "field %s.%s refers to unknown entity %s",
@@ -46,30 +50,6 @@ static int check_refs(slate_req *r, const slate_entity *e,
 		}
 	}
 	return errors;
-}
-
-const char *slate_entity_audit_row(slate_req *r, const slate_entity *e,
-				   const char *row_json)
-{
-	bool masked = false;
-	for (size_t i = 0; i < e->nfields; i++)
-		masked |= (e->fields[i].flags & SLATE_F_PRIVATE) != 0;
-	if (!masked || !row_json)
-		return row_json;
-	json_t *row = slate_entity_parse(row_json);
-	if (!row)
-		return NULL;
-	for (size_t i = 0; i < e->nfields; i++) {
-		const char *n = e->fields[i].name;
-		if ((e->fields[i].flags & SLATE_F_PRIVATE) &&
-		    !json_is_null(json_object_get(row, n)))
-			json_object_set_new(row, n, json_string("[redacted]"));
-	}
-	char *s = json_dumps(row, JSON_COMPACT | JSON_REAL_PRECISION(15));
-	json_decref(row);
-	char *out = s ? slate_arena_strdup(&r->arena, s) : NULL;
-	free(s);
-	return out;
 }
 
 /* ---- create ----------------------------------------------------------- */
@@ -141,7 +121,7 @@ int slate_entity_h_create(slate_req *r, void *ud)
 	const char *parent_id = NULL;
 	if (e->parent) {
 		const slate_entity *p =
-		    slate_core_entity(r->core, e->parent->ref_entity);
+		    slate_entity_find(r->core, e->parent->ref_entity);
 		parent_id = p ? slate_entity_path_uuid(r, p->id_param) : NULL;
 		if (!parent_id)
 			return -1;
@@ -403,4 +383,39 @@ int slate_entity_h_delete(slate_req *r, void *ud)
 	return slate_res_json(r, 200,
 			      json_pack("{s:s, s:s}", e->id_column, id,
 					"deleted_at", deleted_at));
+}
+
+int slate_entity_h_view_put(slate_req *r, void *ud)
+{
+	const slate_entity_view *v = ud;
+	const slate_entity *e = v->e;
+	const char *id = slate_entity_path_uuid(r, e->id_param);
+	if (!id || slate_entity_check_query(r, NULL, NULL))
+		return -1;
+	if (!r->body)
+		return slate_res_error(r, 400, "VALIDATION_ERROR", NULL,
+				       "A JSON body is required");
+	/* Validate against the view's own fields only. */
+	slate_field *vf = slate_req_alloc(r, sizeof(*vf) * v->nfields);
+	if (!vf)
+		return -1;
+	for (size_t i = 0; i < v->nfields; i++)
+		vf[i] = e->fields[v->fields[i]];
+	if (slate_validate_object(r, r->body, vf, v->nfields,
+				  SLATE_VALIDATE_REPLACE))
+		return -1;
+	/* PUT replaces the group: a field left out becomes null. */
+	json_t *changes = json_object();
+	for (size_t i = 0; i < v->nfields; i++) {
+		json_t *val = json_object_get(r->body, vf[i].name);
+		json_object_set(changes, vf[i].name, val ? val : json_null());
+	}
+	json_t *row;
+	int rc = slate_entity_patch(r, e, id, changes, &row);
+	json_decref(changes);
+	if (rc)
+		return -1;
+	json_t *out = slate_entity_view_of(v, row);
+	json_decref(row);
+	return slate_res_json(r, 200, out);
 }

@@ -9,12 +9,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/util.h"
 #include "entity/engine.h"
 #include "files/files.h"
-#include "http/request.h"
 #include "files/storage.h"
 #include "files/upload.h"
-#include "base/util.h"
+#include "http/req_db.h"
+#include "http/request.h"
+#include "http/router.h"
 
 /* Parse a single "bytes=a-b" range against `size`. 1 with [*off, *len),
  * 0 when there is no usable Range (serve it all), -1 unsatisfiable. */
@@ -73,7 +75,7 @@ static int h_file(slate_req *r, void *ud)
 	const char *etype = slate_req_param(r, "entityType");
 	const char *id = slate_req_param(r, "entityId");
 	const char *field = slate_req_query(r, "field");
-	const slate_entity *e = slate_core_entity(r->core, etype);
+	const slate_entity *e = slate_entity_find(r->core, etype);
 	if (!e)
 		return slate_res_error(r, 404, "NOT_FOUND", "entityType",
 				       "Unknown entity type '%s'", etype);

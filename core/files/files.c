@@ -12,11 +12,14 @@
 
 #include "base/buf.h"
 #include "base/log.h"
-#include "jobs/pipeline.h"
-#include "plugin/loader.h"
-#include "http/request.h"
-#include "files/storage.h"
+#include "base/plugin_record.h"
 #include "base/util.h"
+#include "entity/write.h"
+#include "files/storage.h"
+#include "http/req_db.h"
+#include "http/req_events.h"
+#include "http/request.h"
+#include "jobs/pipeline.h"
 
 /* ---- attaching a stored object to an entity ---------------------------- */
 
@@ -100,7 +103,7 @@ int slate_files_h_attach(slate_req *r, const char *entity, const char *id,
 			 const char *kind, const char *content_type,
 			 uint64_t size, const char *sha256)
 {
-	const slate_entity *e = slate_core_entity(r->core, entity);
+	const slate_entity *e = slate_entity_find(r->core, entity);
 	if (!e)
 		return slate_res_error(r, 500, "INTERNAL_ERROR", NULL,
 				       "file_attach: unknown entity %s",
@@ -163,7 +166,7 @@ int slate_files_h_is_current(slate_req *r, const slate_file *f,
 	bool same =
 	    key && store && !strcmp(key, f->key) && !strcmp(store, f->store);
 	json_decref(cur);
-	const slate_entity *e = slate_core_entity(r->core, f->entity_type);
+	const slate_entity *e = slate_entity_find(r->core, f->entity_type);
 	if (!same || !e)
 		return 0;
 	/* FOR SHARE: the row cannot be deleted or re-pointed until the

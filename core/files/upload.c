@@ -15,14 +15,16 @@
 #include <strings.h>
 #include <time.h>
 
+#include "base/log.h"
+#include "base/util.h"
+#include "db/secrets.h"
 #include "entity/engine.h"
 #include "files/files.h"
-#include "base/log.h"
-#include "http/ratelimit.h"
-#include "http/request.h"
-#include "db/secrets.h"
 #include "files/storage.h"
-#include "base/util.h"
+#include "http/ratelimit.h"
+#include "http/req_db.h"
+#include "http/request.h"
+#include "http/router.h"
 
 #define SECRET_NAME "upload_url_hs256"
 #define MB (1024ull * 1024)
@@ -259,7 +261,7 @@ static int h_generate(slate_req *r, void *ud)
 	if (!ctype)
 		return -1;
 	const json_t *jsize = json_object_get(r->body, "size");
-	const slate_entity *e = slate_core_entity(r->core, etype);
+	const slate_entity *e = slate_entity_find(r->core, etype);
 	if (!e)
 		return slate_res_error(r, 400, "VALIDATION_ERROR",
 				       "entity_type",
@@ -628,7 +630,7 @@ static int h_confirm(slate_req *r, void *ud)
 	     (!json_is_string(bi) || strcasecmp(json_string_value(bi), eid))))
 		return slate_res_error(r, 409, "CONFLICT", "upload_id",
 				       "This upload is for %s %s", etype, eid);
-	const slate_entity *e = slate_core_entity(r->core, etype);
+	const slate_entity *e = slate_entity_find(r->core, etype);
 	slate_store *st = slate_storage_get(r->core->storage, store);
 	if (!e || !st)
 		return slate_res_error(r, 409, "CONFLICT", "upload_id",

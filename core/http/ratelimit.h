@@ -46,13 +46,4 @@ int slate_ratelimit_upload(slate_req *r);
 /* Answer 429 RATE_LIMITED with Retry-After. Returns -1. */
 int slate_ratelimit_refuse(slate_req *r, long retry_after_s, const char *msg);
 
-/* Whether `ip` is `spec`: an address or a CIDR block (v4 or v6). */
-bool slate_ratelimit_ip_match(const char *ip, const char *spec);
-
-/* The client's address: `peer` itself unless it is one of `trusted`
- * (NULL-terminated, may be NULL); then the rightmost X-Forwarded-For entry
- * that is not a trusted proxy (the leftmost when all are). */
-void slate_ratelimit_client_ip(char *const *trusted, const char *peer,
-			       const char *xff, char *out, size_t len);
-
 #endif

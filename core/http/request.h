@@ -99,35 +99,11 @@ void slate_req_free(slate_req *r);
 int slate_req_add_header(slate_req *r, const char *k, const char *v);
 int slate_req_add_query(slate_req *r, const char *k, const char *v);
 
-/* Run the matched route on the current (worker) thread: the API rate
- * limit, authentication against the route's permission, the body and query
- * checks, then transaction, handler, commit or rollback, events, and build
- * r->response. */
-void slate_req_execute(slate_req *r);
-
-/* Parse and check the body and query against the route (done after
- * authentication, so an anonymous caller learns nothing of the input
- * rules). Errors are added to the request. */
-void slate_req_check_input(slate_req *r);
-
-/* End the request's transaction: commit when `ok` (or when it must commit
- * on error), roll back otherwise; give the connection back; deliver the
- * events when the change took effect. true when it did. Sets a 503 when a
- * commit that should have happened failed. */
-bool slate_req_finish(slate_req *r, bool ok);
-
 /* The message of the first error set on r, or NULL. */
 const char *slate_req_error(slate_req *r);
 
-/* Build r->response from whatever the request holds (also used for errors
- * answered on the I/O thread). 0 or -1. */
-int slate_req_build_response(slate_req *r);
-
-/* The response body in the seed's envelope: {"data": ...} or {"errors":
- * [...]} plus "metadata". New string (free()), NULL when out of memory. */
-char *slate_req_envelope(slate_req *r, size_t *len);
-
-/* Host table [request] functions. */
+/* Host table [request] functions (the database ones: req_db.h, events:
+ * req_events.h). */
 const char *slate_req_param(slate_req *r, const char *name);
 const char *slate_req_query(slate_req *r, const char *name);
 const char *slate_req_header(slate_req *r, const char *name);
@@ -141,13 +117,7 @@ int slate_res_errorv(slate_req *r, unsigned status, const char *code,
 		     const char *field, const char *fmt, va_list ap);
 int slate_res_meta(slate_req *r, const char *key, json_t *value);
 int slate_res_header(slate_req *r, const char *name, const char *value);
-slate_result *slate_db_exec_req(slate_req *r, const char *sql, int nparams,
-				const char *const *params);
-int slate_db_rows(const slate_result *res);
-const char *slate_db_value(const slate_result *res, int row, int col);
-const char *slate_db_sqlstate(slate_req *r);
 void *slate_req_alloc(slate_req *r, size_t size);
-int slate_req_event_emit(slate_req *r, const char *event, json_t *payload);
 
 /* Query parameter `name` as an integer in [lo, hi]; `def` when absent.
  * 0, or -1 after answering 400 naming the parameter. */
@@ -158,8 +128,9 @@ int slate_req_query_int(slate_req *r, const char *name, long long lo,
  * 400 or more). */
 bool slate_req_failed(const slate_req *r);
 
-/* The standard answer for a failed db_exec: 409 on unique violation, 503
- * when the database is unreachable, 500 otherwise. Returns -1. */
-int slate_res_db_error(slate_req *r);
+/* Give the request's connection back to the pool (no transaction must be
+ * open: see slate_req_finish) and free the results it holds. */
+void slate_req_db_release(slate_req *r);
+void slate_req_results_clear(slate_req *r);
 
 #endif

@@ -53,8 +53,8 @@ int slate_path_split(char *path, char **segs, int max)
 	return n;
 }
 
-static const char *const methods[] = {"GET", "POST", "PUT", "PATCH",
-				      "DELETE", NULL};
+static const char *const methods[] = {"GET",   "POST",	 "PUT",
+				      "PATCH", "DELETE", NULL};
 
 static int valid_method(const char *m)
 {
@@ -104,12 +104,12 @@ int slate_router_add(slate_router *r, const slate_route *tmpl, char *err,
 	}
 	char *copy = strdup(tmpl->path);
 	char *segs[SLATE_ROUTE_MAX_SEGS];
-	int nsegs = copy ? slate_path_split(copy, segs, SLATE_ROUTE_MAX_SEGS)
-			 : -1;
+	int nsegs =
+	    copy ? slate_path_split(copy, segs, SLATE_ROUTE_MAX_SEGS) : -1;
 	int nparams = 0;
 	for (int i = 0; i < nsegs; i++) {
-		if (segs[i][0] == ':' && (!segs[i][1] || ++nparams >
-							      SLATE_ROUTE_MAX_PARAMS))
+		if (segs[i][0] == ':' &&
+		    (!segs[i][1] || ++nparams > SLATE_ROUTE_MAX_PARAMS))
 			nsegs = -1;
 	}
 	if (nsegs < 0) {

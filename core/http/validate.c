@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http/request.h"
 #include "base/util.h"
+#include "http/request.h"
 
 static bool digits(const char *s, int n)
 {
@@ -47,8 +47,8 @@ bool slate_valid_date(const char *s)
 bool slate_valid_timestamp(const char *s)
 {
 	size_t len = strlen(s);
-	if (len < 20 || !valid_ymd(s) || (s[10] != 'T' && s[10] != 't' &&
-					  s[10] != ' '))
+	if (len < 20 || !valid_ymd(s) ||
+	    (s[10] != 'T' && s[10] != 't' && s[10] != ' '))
 		return false;
 	const char *t = s + 11;
 	if (!digits(t, 2) || t[2] != ':' || !digits(t + 3, 2) || t[5] != ':' ||
@@ -154,8 +154,8 @@ static bool valid_ident(const char *s)
 	if (!*s)
 		return false;
 	for (; *s; s++)
-		if (!(islower((unsigned char)*s) || isdigit((unsigned char)*s) ||
-		      *s == '_' || *s == '-'))
+		if (!(islower((unsigned char)*s) ||
+		      isdigit((unsigned char)*s) || *s == '_' || *s == '-'))
 			return false;
 	return true;
 }
@@ -184,12 +184,12 @@ static int check_text(const slate_field *f, const char *s, char *msg,
 		}
 	}
 	static const char *const check_msg[] = {
-		NULL,
-		"must be a valid email address",
-		"must be an http or https URL",
-		"must be a phone number (7 to 15 digits, optional +)",
-		"must be a language tag such as en-US",
-		"must contain only a-z, 0-9, _ and -",
+	    NULL,
+	    "must be a valid email address",
+	    "must be an http or https URL",
+	    "must be a phone number (7 to 15 digits, optional +)",
+	    "must be a language tag such as en-US",
+	    "must contain only a-z, 0-9, _ and -",
 	};
 	bool ok = true;
 	switch (f->check) {
@@ -244,7 +244,8 @@ int slate_validate_value(const slate_field *f, const json_t *v, char *msg,
 		json_int_t i = json_integer_value(v);
 		int64_t lo = f->type == SLATE_T_INT ? INT32_MIN : INT64_MIN;
 		int64_t hi = f->type == SLATE_T_INT ? INT32_MAX : INT64_MAX;
-		if (f->min < f->max) { /* narrows the type's range, never widens */
+		if (f->min <
+		    f->max) { /* narrows the type's range, never widens */
 			lo = f->min > lo ? f->min : lo;
 			hi = f->max < hi ? f->max : hi;
 		}
@@ -268,7 +269,8 @@ int slate_validate_value(const slate_field *f, const json_t *v, char *msg,
 		}
 		return 0;
 	case SLATE_T_DATE:
-		if (!json_is_string(v) || !slate_valid_date(json_string_value(v))) {
+		if (!json_is_string(v) ||
+		    !slate_valid_date(json_string_value(v))) {
 			snprintf(msg, msglen, "must be a date as YYYY-MM-DD");
 			return -1;
 		}
@@ -283,7 +285,8 @@ int slate_validate_value(const slate_field *f, const json_t *v, char *msg,
 		}
 		return 0;
 	case SLATE_T_UUID:
-		if (!json_is_string(v) || !slate_uuid_valid(json_string_value(v))) {
+		if (!json_is_string(v) ||
+		    !slate_uuid_valid(json_string_value(v))) {
 			snprintf(msg, msglen, "must be a UUID");
 			return -1;
 		}
@@ -416,18 +419,20 @@ slate_field *slate_fields_import(const slate_field *src, size_t n,
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	size_t copy = elem_size < sizeof(slate_field) ? elem_size
-						      : sizeof(slate_field);
+	size_t copy =
+	    elem_size < sizeof(slate_field) ? elem_size : sizeof(slate_field);
 	for (size_t i = 0; i < n; i++) {
 		memcpy(&out[i], (const char *)src + i * elem_size, copy);
 		if (!slate_ident_valid(out[i].name)) {
-			snprintf(err, errlen, "field %zu: name '%s' is not an "
+			snprintf(err, errlen,
+				 "field %zu: name '%s' is not an "
 				 "identifier [a-z_][a-z0-9_]*",
 				 i, out[i].name ? out[i].name : "(null)");
 			free(out);
 			return NULL;
 		}
-		if (out[i].type < SLATE_T_TEXT || out[i].type > SLATE_T_NUMERIC) {
+		if (out[i].type < SLATE_T_TEXT ||
+		    out[i].type > SLATE_T_NUMERIC) {
 			snprintf(err, errlen, "field %s: unknown type %d",
 				 out[i].name, (int)out[i].type);
 			free(out);

@@ -13,8 +13,8 @@
 
 typedef enum slate_validate_mode {
 	SLATE_VALIDATE_CREATE = 1, /* required fields must be there */
-	SLATE_VALIDATE_PATCH,      /* any non-empty subset; no immutables */
-	SLATE_VALIDATE_REPLACE,    /* any subset, nothing required */
+	SLATE_VALIDATE_PATCH,	   /* any non-empty subset; no immutables */
+	SLATE_VALIDATE_REPLACE,	   /* any subset, nothing required */
 } slate_validate_mode;
 
 /* Append one error per problem to `req`; returns how many were found. */

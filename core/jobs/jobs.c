@@ -6,9 +6,10 @@
 #include <string.h>
 
 #include "base/log.h"
-#include "plugin/loader.h"
-#include "http/request.h"
+#include "base/plugin_record.h"
 #include "base/util.h"
+#include "http/req_db.h"
+#include "http/request.h"
 
 /* ---- registry ---------------------------------------------------------- */
 

@@ -7,9 +7,11 @@
 #include <string.h>
 
 #include "audit/audit.h"
-#include "jobs/jobs.h"
-#include "http/request.h"
 #include "base/util.h"
+#include "http/req_db.h"
+#include "http/request.h"
+#include "http/router.h"
+#include "jobs/jobs.h"
 
 #define JOBS_MAX_LIMIT 100
 #define JOBS_DEFAULT_LIMIT 20

@@ -6,7 +6,8 @@
 #include <string.h>
 
 #include "base/log.h"
-#include "plugin/loader.h"
+#include "base/plugin_record.h"
+#include "http/req_db.h"
 #include "http/request.h"
 
 typedef struct processor {

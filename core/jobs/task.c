@@ -5,8 +5,9 @@
 
 #include "base/core.h"
 #include "base/log.h"
-#include "http/request.h"
 #include "base/util.h"
+#include "http/req_db.h"
+#include "http/request.h"
 
 slate_req *slate_task_begin(slate_core *core, const char *owner,
 			    const char *actor)

@@ -17,10 +17,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "jobs/jobs.h"
 #include "base/log.h"
-#include "jobs/pipeline.h"
 #include "base/util.h"
+#include "jobs/jobs.h"
+#include "jobs/pipeline.h"
 
 extern char **environ;
 

@@ -10,17 +10,22 @@
 #include <string.h>
 
 #include "audit/audit.h"
-#include "entity/engine.h"
-#include "files/files.h"
-#include "jobs/jobs.h"
-#include "entity/link.h"
 #include "base/log.h"
-#include "jobs/pipeline.h"
-#include "plugin/loader.h"
-#include "http/request.h"
-#include "jobs/task.h"
+#include "base/plugin_record.h"
 #include "base/util.h"
+#include "entity/engine.h"
+#include "entity/link.h"
+#include "entity/register.h"
+#include "entity/write.h"
+#include "files/files.h"
+#include "http/req_db.h"
+#include "http/req_events.h"
+#include "http/request.h"
+#include "http/router.h"
 #include "http/validate.h"
+#include "jobs/jobs.h"
+#include "jobs/pipeline.h"
+#include "jobs/task.h"
 
 static void h_log(slate_plugin *p, slate_log_level level, const char *fmt, ...)
     SLATE_PRINTF(3, 4);
@@ -114,7 +119,7 @@ static int h_entity_patch(slate_req *r, const char *entity, const char *id,
 			  const json_t *changes, json_t **row_out)
 {
 	*row_out = NULL;
-	const slate_entity *e = slate_core_entity(r->core, entity);
+	const slate_entity *e = slate_entity_find(r->core, entity);
 	if (!e)
 		return slate_res_error(r, 500, "INTERNAL_ERROR", NULL,
 				       "Unknown entity %s", entity);
@@ -160,7 +165,7 @@ static slate_req *h_task_begin(slate_plugin *p, const char *actor)
 static const slate_entity *entity_and_id(slate_req *r, const char *entity,
 					 const char *id)
 {
-	const slate_entity *e = slate_core_entity(r->core, entity);
+	const slate_entity *e = slate_entity_find(r->core, entity);
 	if (!e) {
 		slate_res_error(r, 500, "INTERNAL_ERROR", NULL,
 				"Unknown entity %s",
@@ -179,7 +184,7 @@ static int h_entity_create(slate_req *r, const char *entity, const json_t *body,
 			   json_t **row_out)
 {
 	*row_out = NULL;
-	const slate_entity *e = slate_core_entity(r->core, entity);
+	const slate_entity *e = slate_entity_find(r->core, entity);
 	if (!e)
 		return slate_res_error(r, 500, "INTERNAL_ERROR", NULL,
 				       "Unknown entity %s",
@@ -207,7 +212,7 @@ static int h_entity_require(slate_req *r, const char *entity, const char *id,
 			    const char *field)
 {
 	const slate_entity *e =
-	    entity ? slate_core_entity(r->core, entity) : NULL;
+	    entity ? slate_entity_find(r->core, entity) : NULL;
 	if (!e)
 		return slate_res_error(r, 404, "NOT_FOUND", field,
 				       "No entity type '%s'",
@@ -226,7 +231,7 @@ static int h_entity_has_field(slate_plugin *p, const char *entity,
 			      const char *field)
 {
 	const slate_entity *e =
-	    entity ? slate_core_entity(p->core, entity) : NULL;
+	    entity ? slate_entity_find(p->core, entity) : NULL;
 	return e && (!field || slate_entity_field(e, field));
 }
 

@@ -7,11 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "entity/engine.h"
-#include "plugin/host_api.h"
-#include "entity/link.h"
 #include "base/log.h"
 #include "base/util.h"
+#include "entity/engine.h"
+#include "entity/link.h"
+#include "http/router.h"
+#include "plugin/host_api.h"
 
 static bool valid_id(const char *s)
 {
@@ -342,9 +343,7 @@ void slate_plugins_init(slate_core *core)
 		if (rc != 0) {
 			/* Undo what it registered before failing. */
 			slate_router_truncate(core->router, nroutes);
-			while (core->nentities > nentities)
-				slate_entity_free(
-				    core->entities[--core->nentities]);
+			slate_entities_truncate(core, nentities);
 			while (core->nsubs > nsubs)
 				free(core->subs[--core->nsubs].event);
 			if (core->nlinks > nlinks)
@@ -380,62 +379,4 @@ void slate_plugins_release(slate_core *core)
 	free(core->plugins);
 	core->plugins = NULL;
 	core->nplugins = 0;
-}
-
-static const char *state_name(slate_plugin_state s)
-{
-	switch (s) {
-	case SLATE_PLUGIN_DISABLED:
-		return "disabled";
-	case SLATE_PLUGIN_MISSING:
-		return "missing";
-	case SLATE_PLUGIN_REFUSED:
-		return "refused";
-	case SLATE_PLUGIN_OPENED:
-		return "opened";
-	case SLATE_PLUGIN_LOADED:
-		return "loaded";
-	}
-	return "?";
-}
-
-int slate_plugins_report(const slate_config *cfg, FILE *out)
-{
-	slate_core core;
-	if (slate_core_init(&core, (slate_config *)cfg))
-		return -1;
-	slate_plugins_open(&core);
-	slate_plugins_init(&core);
-	fprintf(out, "plugin directories: %s\n", cfg->plugin_dir);
-	fprintf(out, "%-20s %-9s %-8s %-10s %s\n", "ID", "ENABLED", "STATE",
-		"VERSION", "DETAIL");
-	for (size_t i = 0; i < core.nplugins; i++) {
-		const slate_plugin *p = core.plugins[i];
-		const char *detail = p->reason[0] ? p->reason
-				     : p->desc && p->desc->summary
-					 ? p->desc->summary
-					 : "";
-		fprintf(out, "%-20s %-9s %-8s %-10s %s\n", p->id,
-			slate_config_plugin_enabled(cfg, p->id) ? "yes" : "no",
-			state_name(p->state),
-			p->desc && p->desc->version ? p->desc->version : "-",
-			detail);
-	}
-	if (core.nplugins == 0)
-		fprintf(out, "(no plugins found)\n");
-	slate_plugins_shutdown(&core);
-	slate_core_release(&core);
-	return 0;
-}
-
-int slate_plugins_migration_sets(const slate_config *cfg,
-				 slate_migration_set **out, size_t *n)
-{
-	/* The core record lives as long as the process: the sets point into
-	 * the opened plugins, which are never unloaded. */
-	static slate_core core;
-	if (slate_core_init(&core, (slate_config *)cfg))
-		return -1;
-	slate_plugins_open(&core);
-	return slate_plugins_collect_migrations(&core, out, n);
 }

@@ -15,25 +15,8 @@
 
 #include "base/config.h"
 #include "base/core.h"
+#include "base/plugin_record.h"
 #include "db/migrate.h"
-
-typedef enum slate_plugin_state {
-	SLATE_PLUGIN_DISABLED = 1, /* found, not enabled in config */
-	SLATE_PLUGIN_MISSING,      /* enabled in config, no file */
-	SLATE_PLUGIN_REFUSED,      /* failed a check or its init */
-	SLATE_PLUGIN_OPENED,       /* checks passed, init not yet run */
-	SLATE_PLUGIN_LOADED,       /* init succeeded: serving */
-} slate_plugin_state;
-
-struct slate_plugin {
-	char *id;
-	char *file;
-	void *dl;
-	const slate_plugin_desc *desc;
-	slate_plugin_state state;
-	char reason[512];
-	slate_core *core;
-};
 
 /* Discover and open the enabled plugins of core->cfg (no init yet). Always
  * succeeds short of memory; refusals are recorded and logged. */
@@ -52,14 +35,6 @@ void slate_plugins_shutdown(slate_core *core);
 
 /* Free the records (never dlclose: no unloading in ABI v1). */
 void slate_plugins_release(slate_core *core);
-
-/* For slatectl: open and init like slated (without a database) and print
- * one line per plugin with its state and reason. 0, or -1. */
-int slate_plugins_report(const slate_config *cfg, FILE *out);
-
-/* For slatectl: the migration sets of the enabled plugins. */
-int slate_plugins_migration_sets(const slate_config *cfg,
-				 slate_migration_set **out, size_t *n);
 
 /* Host-side check of a descriptor; exposed for the unit tests. 0 when
  * acceptable, else -1 with the reason. */

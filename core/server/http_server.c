@@ -39,9 +39,12 @@
 #include <string.h>
 
 #include "base/log.h"
-#include "http/ratelimit.h"
-#include "http/request.h"
 #include "base/util.h"
+#include "http/client_ip.h"
+#include "http/envelope.h"
+#include "http/request.h"
+#include "http/router.h"
+#include "server/dispatch.h"
 
 struct slate_http {
 	slate_core *core;
@@ -138,7 +141,7 @@ static enum MHD_Result copy_query(void *cls, enum MHD_ValueKind kind,
 static void client_ip(struct MHD_Connection *conn, char *out, size_t n)
 {
 	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	out[0] = '\0';
 	if (!ci || !ci->client_addr)
 		return;
@@ -178,16 +181,16 @@ static slate_req *begin(slate_http *h, struct MHD_Connection *conn,
 	client_ip(conn, peer, sizeof(peer));
 	if (!r->method || !r->path || !r->match_path ||
 	    MHD_get_connection_values(conn, MHD_HEADER_KIND, copy_header, r) <
-		    0 ||
+		0 ||
 	    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, copy_query,
 				      r) < 0) {
 		slate_req_free(r);
 		return NULL;
 	}
 	/* Behind a trusted proxy the client is in X-Forwarded-For. */
-	slate_ratelimit_client_ip(h->core->cfg->trusted_proxies, peer,
-				  slate_req_header(r, "X-Forwarded-For"),
-				  r->client_ip, sizeof(r->client_ip));
+	slate_client_ip(h->core->cfg->trusted_proxies, peer,
+			slate_req_header(r, "X-Forwarded-For"), r->client_ip,
+			sizeof(r->client_ip));
 	const char *rid = slate_req_header(r, "X-Request-Id");
 	if (rid && request_id_valid(rid))
 		snprintf(r->request_id, sizeof(r->request_id), "%s", rid);
@@ -295,8 +298,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	return MHD_YES;
 }
 
-static void on_completed(void *cls, struct MHD_Connection *conn,
-			 void **con_cls, enum MHD_RequestTerminationCode toe)
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
 {
 	(void)cls;
 	(void)conn;
@@ -305,7 +308,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
 		return;
 	if (is_stream(r))
 		r->match.route->stream->end(
-			r, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
+		    r, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
 	slate_log_request(r->request_id, r->method, r->path,
 			  r->status ? r->status : 499,
 			  slate_now_ms() - r->t_start, r->client_ip);
@@ -377,17 +380,16 @@ int slate_http_start(slate_core *core, slate_http **out, char *err,
 		sa = (struct sockaddr *)&sa4;
 	}
 	h->mhd = MHD_start_daemon(
-		flags, (uint16_t)cfg->port, NULL, NULL, on_request, h,
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h, MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_THREAD_POOL_SIZE,
-		(unsigned)cfg->io_threads, MHD_OPTION_CONNECTION_LIMIT,
-		(unsigned)cfg->connection_limit,
-		MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-		(unsigned)cfg->per_ip_connection_limit,
-		MHD_OPTION_CONNECTION_TIMEOUT,
-		(unsigned)cfg->connection_timeout_s,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->max_header_bytes,
-		MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_END);
+	    flags, (uint16_t)cfg->port, NULL, NULL, on_request, h,
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h, MHD_OPTION_SOCK_ADDR, sa,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->io_threads,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->connection_limit,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+	    (unsigned)cfg->per_ip_connection_limit,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout_s,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->max_header_bytes,
+	    MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_NOTIFY_COMPLETED,
+	    on_completed, h, MHD_OPTION_END);
 	if (!h->mhd) {
 		snprintf(err, errlen,
 			 "cannot listen on %s:%d (in use, or not permitted)",
@@ -433,6 +435,6 @@ void slate_http_stop(slate_http *h)
 unsigned slate_http_port(const slate_http *h)
 {
 	const union MHD_DaemonInfo *di =
-		MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_BIND_PORT);
+	    MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_BIND_PORT);
 	return di ? di->port : 0;
 }

@@ -1,6 +1,6 @@
 /* test_auth.c - core/users.h (password policy, hashes, groups), core/
  * jwt_token.h and core/auth.h (token checks, local and OIDC), core/
- * ratelimit.h (trusted proxies and X-Forwarded-For). */
+ * client_ip.h (trusted proxies and X-Forwarded-For). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,12 +8,12 @@
 #include <unistd.h>
 
 #include "auth/auth.h"
-#include "base/config.h"
 #include "auth/jwt_token.h"
-#include "http/ratelimit.h"
+#include "auth/users.h"
+#include "base/config.h"
+#include "http/client_ip.h"
 #include "th_keys.h"
 #include "unit.h"
-#include "auth/users.h"
 
 #define SECRET "unit-test-secret-unit-test-secret-0123456789"
 #define ISS "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_TEST"
@@ -356,19 +356,18 @@ static void test_jwks(void)
 
 static void test_ip_match(void)
 {
-	CU_ASSERT_TRUE(slate_ratelimit_ip_match("10.1.2.3", "10.0.0.0/8"));
-	CU_ASSERT_FALSE(slate_ratelimit_ip_match("11.1.2.3", "10.0.0.0/8"));
-	CU_ASSERT_TRUE(slate_ratelimit_ip_match("192.168.1.7", "192.168.1.7"));
-	CU_ASSERT_FALSE(slate_ratelimit_ip_match("192.168.1.8", "192.168.1.7"));
-	CU_ASSERT_TRUE(slate_ratelimit_ip_match("172.16.5.4", "172.16.0.0/12"));
-	CU_ASSERT_FALSE(
-	    slate_ratelimit_ip_match("172.32.0.1", "172.16.0.0/12"));
-	CU_ASSERT_TRUE(slate_ratelimit_ip_match("::1", "::1"));
-	CU_ASSERT_TRUE(slate_ratelimit_ip_match("fd00::5", "fd00::/8"));
-	CU_ASSERT_FALSE(slate_ratelimit_ip_match("10.0.0.1", "::/0"));
-	CU_ASSERT_TRUE(slate_ratelimit_ip_match("8.8.8.8", "0.0.0.0/0"));
-	CU_ASSERT_FALSE(slate_ratelimit_ip_match("10.0.0.1", "10.0.0.0/33"));
-	CU_ASSERT_FALSE(slate_ratelimit_ip_match("garbage", "10.0.0.0/8"));
+	CU_ASSERT_TRUE(slate_client_ip_match("10.1.2.3", "10.0.0.0/8"));
+	CU_ASSERT_FALSE(slate_client_ip_match("11.1.2.3", "10.0.0.0/8"));
+	CU_ASSERT_TRUE(slate_client_ip_match("192.168.1.7", "192.168.1.7"));
+	CU_ASSERT_FALSE(slate_client_ip_match("192.168.1.8", "192.168.1.7"));
+	CU_ASSERT_TRUE(slate_client_ip_match("172.16.5.4", "172.16.0.0/12"));
+	CU_ASSERT_FALSE(slate_client_ip_match("172.32.0.1", "172.16.0.0/12"));
+	CU_ASSERT_TRUE(slate_client_ip_match("::1", "::1"));
+	CU_ASSERT_TRUE(slate_client_ip_match("fd00::5", "fd00::/8"));
+	CU_ASSERT_FALSE(slate_client_ip_match("10.0.0.1", "::/0"));
+	CU_ASSERT_TRUE(slate_client_ip_match("8.8.8.8", "0.0.0.0/0"));
+	CU_ASSERT_FALSE(slate_client_ip_match("10.0.0.1", "10.0.0.0/33"));
+	CU_ASSERT_FALSE(slate_client_ip_match("garbage", "10.0.0.0/8"));
 }
 
 static void test_forwarded_for(void)
@@ -376,30 +375,26 @@ static void test_forwarded_for(void)
 	char *trusted[] = {"127.0.0.1", "10.0.0.0/8", NULL};
 	char out[64];
 	/* an untrusted peer: the header is ignored */
-	slate_ratelimit_client_ip(trusted, "203.0.113.9", "1.2.3.4", out,
-				  sizeof(out));
+	slate_client_ip(trusted, "203.0.113.9", "1.2.3.4", out, sizeof(out));
 	UNIT_ASSERT_STR_EQ(out, "203.0.113.9");
 	/* trusted peer: the rightmost untrusted hop */
-	slate_ratelimit_client_ip(trusted, "127.0.0.1",
-				  "6.6.6.6, 198.51.100.7, 10.0.0.2", out,
-				  sizeof(out));
+	slate_client_ip(trusted, "127.0.0.1", "6.6.6.6, 198.51.100.7, 10.0.0.2",
+			out, sizeof(out));
 	UNIT_ASSERT_STR_EQ(out, "198.51.100.7");
-	slate_ratelimit_client_ip(trusted, "127.0.0.1", "198.51.100.7", out,
-				  sizeof(out));
+	slate_client_ip(trusted, "127.0.0.1", "198.51.100.7", out, sizeof(out));
 	UNIT_ASSERT_STR_EQ(out, "198.51.100.7");
 	/* all trusted: the leftmost */
-	slate_ratelimit_client_ip(trusted, "127.0.0.1", "10.0.0.3,10.0.0.2",
-				  out, sizeof(out));
+	slate_client_ip(trusted, "127.0.0.1", "10.0.0.3,10.0.0.2", out,
+			sizeof(out));
 	UNIT_ASSERT_STR_EQ(out, "10.0.0.3");
 	/* garbage stops the walk at the last good hop */
-	slate_ratelimit_client_ip(trusted, "127.0.0.1", "evil, 10.0.0.2", out,
-				  sizeof(out));
+	slate_client_ip(trusted, "127.0.0.1", "evil, 10.0.0.2", out,
+			sizeof(out));
 	UNIT_ASSERT_STR_EQ(out, "10.0.0.2");
 	/* no header, no trusted list */
-	slate_ratelimit_client_ip(trusted, "127.0.0.1", NULL, out, sizeof(out));
+	slate_client_ip(trusted, "127.0.0.1", NULL, out, sizeof(out));
 	UNIT_ASSERT_STR_EQ(out, "127.0.0.1");
-	slate_ratelimit_client_ip(NULL, "127.0.0.1", "1.2.3.4", out,
-				  sizeof(out));
+	slate_client_ip(NULL, "127.0.0.1", "1.2.3.4", out, sizeof(out));
 	UNIT_ASSERT_STR_EQ(out, "127.0.0.1");
 }
 

@@ -96,13 +96,14 @@ static void test_arena_large(void)
 }
 
 /*
- * Regression guard for a fixed bug (arena.c:14, 24-38): ALIGN16(n) wraps to 0 for n > SIZE_MAX - 15,
- * so slate_arena_alloc hands out a 16-byte inline block instead of NULL; for
- * slightly smaller n, sizeof(*c) + sz at line 38 wraps and the chunk header
- * is written past a tiny malloc. A plugin calling host->alloc(req, count *
- * size) with a client-supplied count gets memory it will overrun. Only the
- * first case is exercised here (the second corrupts the heap). Fails until
- * slate_arena_alloc returns NULL when n > SIZE_MAX - 16 - sizeof(chunk).
+ * Regression guard for a fixed bug (arena.c:14, 24-38): ALIGN16(n) wraps to 0
+ * for n > SIZE_MAX - 15, so slate_arena_alloc hands out a 16-byte inline block
+ * instead of NULL; for slightly smaller n, sizeof(*c) + sz at line 38 wraps and
+ * the chunk header is written past a tiny malloc. A plugin calling
+ * host->alloc(req, count * size) with a client-supplied count gets memory it
+ * will overrun. Only the first case is exercised here (the second corrupts the
+ * heap). Fails until slate_arena_alloc returns NULL when n > SIZE_MAX - 16 -
+ * sizeof(chunk).
  */
 static void test_arena_huge_refused(void)
 {
@@ -238,8 +239,7 @@ int main(void)
 	    {"arena: many allocations", test_arena_many_allocations},
 	    {"arena: 16-byte alignment", test_arena_alignment_odd_sizes},
 	    {"arena: large allocations", test_arena_large},
-	    {"sizes near SIZE_MAX give NULL",
-	     test_arena_huge_refused},
+	    {"sizes near SIZE_MAX give NULL", test_arena_huge_refused},
 	    {"arena: strdup and strndup", test_arena_strings},
 	    {"buf: add, addf and growth", test_buf_add_and_growth},
 	    {"buf: detach", test_buf_detach},

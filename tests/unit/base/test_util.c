@@ -2,8 +2,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "unit.h"
 #include "base/util.h"
+#include "unit.h"
 
 #define REPLACEMENT "\xef\xbf\xbd" /* U+FFFD */
 

@@ -5,9 +5,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "http/envelope.h"
 #include "http/request.h"
-#include "unit.h"
 #include "http/validate.h"
+#include "unit.h"
 
 static slate_req *req_new(const char *id)
 {

@@ -142,11 +142,11 @@ static void test_literal_beats_param(void)
 }
 
 /*
- * Regression guard for a fixed bug (router.c:188-205, slate_router_match): the two passes put
- * wholly literal routes first, but among routes that both contain a
- * parameter the first registered wins, so "/shows/:s/episodes/search" loses
- * to an earlier "/shows/:s/episodes/:e". It failed until the matcher prefers
- * the route whose first differing segment is literal.
+ * Regression guard for a fixed bug (router.c:188-205, slate_router_match): the
+ * two passes put wholly literal routes first, but among routes that both
+ * contain a parameter the first registered wins, so "/shows/:s/episodes/search"
+ * loses to an earlier "/shows/:s/episodes/:e". It failed until the matcher
+ * prefers the route whose first differing segment is literal.
  */
 static void test_literal_beats_param_with_params(void)
 {

@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "http/request.h"
-#include "unit.h"
 #include "http/validate.h"
+#include "unit.h"
 
 /* A field of `type` with nothing else declared. */
 static slate_field field(slate_type type)
@@ -218,10 +218,11 @@ static void test_int_ranges(void)
 }
 
 /*
- * Regression guard for a fixed bug (validate.c:245-250): an explicit range on SLATE_T_INT replaces
- * the int32 limits instead of narrowing them, so {min 0, max INT64_MAX}
- * lets 2^31 through and PostgreSQL then fails the insert (a 500 instead of
- * a 400). It failed until the explicit range is clamped to the type's limits.
+ * Regression guard for a fixed bug (validate.c:245-250): an explicit range on
+ * SLATE_T_INT replaces the int32 limits instead of narrowing them, so {min 0,
+ * max INT64_MAX} lets 2^31 through and PostgreSQL then fails the insert (a 500
+ * instead of a 400). It failed until the explicit range is clamped to the
+ * type's limits.
  */
 static void test_int_range_stays_within_int32(void)
 {
