@@ -25,6 +25,7 @@
 #include "jobs/workers.h"
 #include "plugin/admin_api.h"
 #include "plugin/loader.h"
+#include "server/health.h"
 #include "server/http_server.h"
 
 /* A worker runs one job at a time; its tasks need a connection, plus one
@@ -35,6 +36,7 @@
 static int register_core(slate_core *core, char *err, size_t errlen)
 {
 	return slate_core_entities_register(core, err, errlen) ||
+		       slate_health_register(core, err, errlen) ||
 		       slate_auth_api_register(core, err, errlen) ||
 		       slate_audit_api_register(core, err, errlen) ||
 		       slate_admin_api_register(core, err, errlen) ||

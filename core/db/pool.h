@@ -1,5 +1,5 @@
 /*
- * db_pool.h - a fixed pool of libpq connections with per-connection
+ * pool.h - a fixed pool of libpq connections with per-connection
  * prepared statements.
  *
  * Every statement runs with parameters; the text of each distinct statement

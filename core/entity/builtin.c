@@ -1,16 +1,11 @@
 /*
- * core_entities.c - shows and episodes, declared through the same entity
- * interface a plugin uses, plus GET /health.
+ * builtin.c - shows and episodes, declared through the same entity
+ * interface a plugin uses.
  */
 #include "entity/builtin.h"
 
-#include <string.h>
-
 #include "entity/engine.h"
 #include "entity/register.h"
-#include "http/req_db.h"
-#include "http/request.h"
-#include "http/router.h"
 
 #define RO SLATE_F_READONLY
 #define FS (SLATE_F_FILTER | SLATE_F_SORT)
@@ -152,29 +147,10 @@ static const slate_entity_def episode_def = {
     .filter_size = sizeof(slate_filter),
 };
 
-static int h_health(slate_req *r, void *ud)
-{
-	(void)ud;
-	slate_result *res = slate_db_exec_req(r, "SELECT 1", 0, NULL);
-	if (!res)
-		return slate_res_error(r, 503, "SERVICE_UNAVAILABLE", NULL,
-				       "The database does not answer");
-	return slate_res_json(
-	    r, 200, json_pack("{s:s, s:s}", "status", "ok", "database", "ok"));
-}
-
 int slate_core_entities_register(slate_core *core, char *err, size_t errlen)
 {
 	if (slate_entity_register(core, "core", &show_def, err, errlen) ||
 	    slate_entity_register(core, "core", &episode_def, err, errlen))
 		return -1;
-	slate_route health;
-	memset(&health, 0, sizeof(health));
-	health.method = "GET";
-	health.path = "/health";
-	health.handler = h_health;
-	health.perm = SLATE_PERM_PUBLIC;
-	health.summary = "Liveness and database check";
-	health.owner = "core";
-	return slate_router_add(core->router, &health, err, errlen);
+	return 0;
 }

@@ -122,7 +122,7 @@ static int build_sql(slate_entity *e, char *err, size_t errlen)
 	e->list_query[1] = "offset";
 	e->list_query[2] = "sort";
 	e->list_query[3] = "q";
-	/* a JSON object field filters only as "field.key" (entity_read.c):
+	/* a JSON object field filters only as "field.key" (engine.c):
 	 * its bare name stays unknown, so ?shoes=red is a 400, not ignored */
 	for (size_t i = 0; i < e->nfields; i++)
 		if ((e->fields[i].flags & SLATE_F_FILTER) &&

@@ -26,7 +26,7 @@ static bool kind_valid(const char *s)
 static bool owner_loaded(const slate_jobs_kind *k)
 {
 	/* A plugin's init registers its kinds before it can fail; its state
-	 * says whether it survived (plugin_loader.c undoes routes and
+	 * says whether it survived (plugin/loader.c undoes routes and
 	 * entities, and this check undoes kinds). */
 	return k->owner && (k->owner->state == SLATE_PLUGIN_LOADED ||
 			    k->owner->state == SLATE_PLUGIN_OPENED);
@@ -236,7 +236,7 @@ slate_result *slate_job_db_exec(slate_job *job, const char *sql, int nparams,
 	n->res = res;
 	n->next = job->results;
 	job->results = n;
-	/* the same handle request.c hands out, so db_rows/db_value work */
+	/* the same handle req_db.c hands out, so db_rows/db_value work */
 	return (slate_result *)n;
 }
 

@@ -1,5 +1,5 @@
 /*
- * plugin_loader.h - finding, checking, loading and starting plugins.
+ * loader.h - finding, checking, loading and starting plugins.
  *
  * A plugin is <plugin_dir>/<id>.so. Only plugins enabled in config are
  * opened at all (RTLD_NOW | RTLD_LOCAL), so a disabled plugin's code never
