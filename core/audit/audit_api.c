@@ -86,28 +86,14 @@ int slate_audit_api_register(slate_core *core, char *err, size_t errlen)
 	static const char *const audit_query[] = {
 	    "entity_type", "entity_id", "user",	  "action", "from",
 	    "to",	   "limit",	"offset", NULL};
-	static const struct {
-		const char *path;
-		slate_handler_fn fn;
-		const char *const *query;
-		const char *summary;
-	} routes[] = {
-	    {"/api/v1/audit-log", h_audit_log, audit_query,
-	     "The audit log, newest first"},
-	};
-	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-		slate_route rt;
-		memset(&rt, 0, sizeof(rt));
-		rt.method = "GET";
-		rt.path = (char *)routes[i].path;
-		rt.handler = routes[i].fn;
-		rt.perm = SLATE_PERM_ADMIN;
-		rt.query = routes[i].query;
-		rt.body_mode = SLATE_BODY_NONE;
-		rt.summary = (char *)routes[i].summary;
-		rt.owner = "core";
-		if (slate_router_add(core->router, &rt, err, errlen))
-			return -1;
-	}
-	return 0;
+	static const slate_route route = {.method = "GET",
+					  .path = "/api/v1/audit-log",
+					  .handler = h_audit_log,
+					  .perm = SLATE_PERM_ADMIN,
+					  .query = audit_query,
+					  .body_mode = SLATE_BODY_NONE,
+					  .summary =
+					      "The audit log, newest first",
+					  .owner = "core"};
+	return slate_router_add(core->router, &route, err, errlen);
 }

@@ -335,36 +335,27 @@ static int h_users(slate_req *r, void *ud)
 
 int slate_auth_api_register(slate_core *core, char *err, size_t errlen)
 {
-	static const struct {
-		const char *method, *path;
-		slate_handler_fn fn;
-		slate_perm perm;
-		uint32_t body;
-		const char *summary;
-	} routes[] = {
-	    {"POST", "/api/v1/auth/login", h_login, SLATE_PERM_PUBLIC,
-	     SLATE_BODY_ANY_JSON, "Log in: access and refresh tokens"},
-	    {"POST", "/api/v1/auth/refresh", h_refresh, SLATE_PERM_PUBLIC,
-	     SLATE_BODY_ANY_JSON, "Rotate a refresh token"},
-	    {"POST", "/api/v1/auth/logout", h_logout, SLATE_PERM_READ,
-	     SLATE_BODY_ANY_JSON, "Revoke refresh tokens"},
-	    {"GET", "/api/v1/auth/me", h_me, SLATE_PERM_READ, SLATE_BODY_NONE,
-	     "Who the token belongs to"},
-	    {"GET", "/api/v1/users", h_users, SLATE_PERM_ADMIN, SLATE_BODY_NONE,
-	     "List the local accounts"},
-	};
-	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-		slate_route rt;
-		memset(&rt, 0, sizeof(rt));
-		rt.method = (char *)routes[i].method;
-		rt.path = (char *)routes[i].path;
-		rt.handler = routes[i].fn;
-		rt.perm = routes[i].perm;
-		rt.body_mode = routes[i].body;
-		rt.summary = (char *)routes[i].summary;
-		rt.owner = "core";
-		if (slate_router_add(core->router, &rt, err, errlen))
-			return -1;
+#define AUTH_ROUTE(m, p, h, perm_, body, sum)                                  \
+	{                                                                      \
+		.method = (m), .path = (p), .handler = (h), .perm = (perm_),   \
+		.body_mode = (body), .summary = (sum), .owner = "core"         \
 	}
-	return 0;
+	static const slate_route routes[] = {
+	    AUTH_ROUTE("POST", "/api/v1/auth/login", h_login, SLATE_PERM_PUBLIC,
+		       SLATE_BODY_ANY_JSON,
+		       "Log in: access and refresh tokens"),
+	    AUTH_ROUTE("POST", "/api/v1/auth/refresh", h_refresh,
+		       SLATE_PERM_PUBLIC, SLATE_BODY_ANY_JSON,
+		       "Rotate a refresh token"),
+	    AUTH_ROUTE("POST", "/api/v1/auth/logout", h_logout, SLATE_PERM_READ,
+		       SLATE_BODY_ANY_JSON, "Revoke refresh tokens"),
+	    AUTH_ROUTE("GET", "/api/v1/auth/me", h_me, SLATE_PERM_READ,
+		       SLATE_BODY_NONE, "Who the token belongs to"),
+	    AUTH_ROUTE("GET", "/api/v1/users", h_users, SLATE_PERM_ADMIN,
+		       SLATE_BODY_NONE, "List the local accounts"),
+	};
+#undef AUTH_ROUTE
+	return slate_router_add_all(core->router, routes,
+				    sizeof(routes) / sizeof(routes[0]), err,
+				    errlen);
 }

@@ -232,3 +232,12 @@ const slate_route *slate_router_at(const slate_router *r, size_t i)
 {
 	return i < r->n ? &r->routes[i] : NULL;
 }
+
+int slate_router_add_all(slate_router *r, const slate_route *routes, size_t n,
+			 char *err, size_t errlen)
+{
+	for (size_t i = 0; i < n; i++)
+		if (slate_router_add(r, &routes[i], err, errlen))
+			return -1;
+	return 0;
+}

@@ -74,6 +74,10 @@ void slate_router_free(slate_router *r);
  * missing handler or permission, or a method+pattern already present. */
 int slate_router_add(slate_router *r, const slate_route *tmpl, char *err,
 		     size_t errlen);
+/* slate_router_add for each of `n` routes (a module's static table), in
+ * order; stops at the first refusal. 0, or -1 with a reason in err. */
+int slate_router_add_all(slate_router *r, const slate_route *routes, size_t n,
+			 char *err, size_t errlen);
 
 typedef struct slate_match {
 	const slate_route *route;

@@ -197,31 +197,22 @@ int slate_jobs_api_register(slate_core *core, char *err, size_t errlen)
 	static const char *const list_query[] = {
 	    "status", "kind",	"entity_type", "entity_id",
 	    "limit",  "offset", NULL};
-	static const struct {
-		const char *method, *path;
-		slate_handler_fn fn;
-		const char *const *query;
-		const char *summary;
-	} routes[] = {
-	    {"GET", "/api/v1/jobs", h_list, list_query,
-	     "Jobs by status, kind and entity, newest first"},
-	    {"GET", "/api/v1/jobs/:jobId", h_get, NULL, "One job"},
-	    {"POST", "/api/v1/jobs/:jobId/retry", h_retry, NULL,
-	     "Run a dead or failed job again"},
-	};
-	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-		slate_route rt;
-		memset(&rt, 0, sizeof(rt));
-		rt.method = (char *)routes[i].method;
-		rt.path = (char *)routes[i].path;
-		rt.handler = routes[i].fn;
-		rt.perm = SLATE_PERM_ADMIN;
-		rt.query = routes[i].query;
-		rt.body_mode = SLATE_BODY_NONE;
-		rt.summary = (char *)routes[i].summary;
-		rt.owner = "core";
-		if (slate_router_add(core->router, &rt, err, errlen))
-			return -1;
+#define JOBS_ROUTE(m, p, h, q, sum)                                            \
+	{                                                                      \
+		.method = (m), .path = (p), .handler = (h),                    \
+		.perm = SLATE_PERM_ADMIN, .query = (q),                        \
+		.body_mode = SLATE_BODY_NONE, .summary = (sum),                \
+		.owner = "core"                                                \
 	}
-	return 0;
+	static const slate_route routes[] = {
+	    JOBS_ROUTE("GET", "/api/v1/jobs", h_list, list_query,
+		       "Jobs by status, kind and entity, newest first"),
+	    JOBS_ROUTE("GET", "/api/v1/jobs/:jobId", h_get, NULL, "One job"),
+	    JOBS_ROUTE("POST", "/api/v1/jobs/:jobId/retry", h_retry, NULL,
+		       "Run a dead or failed job again"),
+	};
+#undef JOBS_ROUTE
+	return slate_router_add_all(core->router, routes,
+				    sizeof(routes) / sizeof(routes[0]), err,
+				    errlen);
 }

@@ -43,27 +43,23 @@ static int h_plugins(slate_req *r, void *ud)
 
 int slate_admin_api_register(slate_core *core, char *err, size_t errlen)
 {
-	static const struct {
-		const char *path;
-		slate_handler_fn fn;
-		const char *summary;
-	} routes[] = {
-	    {"/api/v1/admin/routes", h_routes,
-	     "Every route with its permission and owner"},
-	    {"/api/v1/admin/plugins", h_plugins, "Plugins and their state"},
+	static const slate_route routes[] = {
+	    {.method = "GET",
+	     .path = "/api/v1/admin/routes",
+	     .handler = h_routes,
+	     .perm = SLATE_PERM_ADMIN,
+	     .body_mode = SLATE_BODY_NONE,
+	     .summary = "Every route with its permission and owner",
+	     .owner = "core"},
+	    {.method = "GET",
+	     .path = "/api/v1/admin/plugins",
+	     .handler = h_plugins,
+	     .perm = SLATE_PERM_ADMIN,
+	     .body_mode = SLATE_BODY_NONE,
+	     .summary = "Plugins and their state",
+	     .owner = "core"},
 	};
-	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-		slate_route rt;
-		memset(&rt, 0, sizeof(rt));
-		rt.method = "GET";
-		rt.path = (char *)routes[i].path;
-		rt.handler = routes[i].fn;
-		rt.perm = SLATE_PERM_ADMIN;
-		rt.body_mode = SLATE_BODY_NONE;
-		rt.summary = (char *)routes[i].summary;
-		rt.owner = "core";
-		if (slate_router_add(core->router, &rt, err, errlen))
-			return -1;
-	}
-	return 0;
+	return slate_router_add_all(core->router, routes,
+				    sizeof(routes) / sizeof(routes[0]), err,
+				    errlen);
 }
