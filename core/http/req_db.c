@@ -66,31 +66,7 @@ slate_result *slate_db_exec_req(slate_req *r, const char *sql, int nparams,
 		PQclear(res);
 		return NULL;
 	}
-	slate_result_node *n = malloc(sizeof(*n));
-	if (!n) {
-		PQclear(res);
-		return NULL;
-	}
-	n->res = res;
-	n->next = r->results;
-	r->results = n;
-	/* slate_result is PGresult* wrapped by pointer identity: the node's
-	 * `res` field is the first member, so hand out the node itself. */
-	return (slate_result *)n;
-}
-
-int slate_db_rows(const slate_result *res)
-{
-	return PQntuples(((const slate_result_node *)res)->res);
-}
-
-const char *slate_db_value(const slate_result *res, int row, int col)
-{
-	const PGresult *pg = ((const slate_result_node *)res)->res;
-	if (row < 0 || row >= PQntuples(pg) || col < 0 ||
-	    col >= PQnfields(pg) || PQgetisnull(pg, row, col))
-		return NULL;
-	return PQgetvalue(pg, row, col);
+	return slate_result_keep(&r->results, res);
 }
 
 const char *slate_db_sqlstate(slate_req *r)

@@ -6,13 +6,12 @@
 #ifndef SLATE_REQ_DB_H
 #define SLATE_REQ_DB_H
 
+#include "db/result.h"
 #include "http/request.h"
 
 /* Host table [request] database functions. */
 slate_result *slate_db_exec_req(slate_req *r, const char *sql, int nparams,
 				const char *const *params);
-int slate_db_rows(const slate_result *res);
-const char *slate_db_value(const slate_result *res, int row, int col);
 const char *slate_db_sqlstate(slate_req *r);
 
 /* The standard answer for a failed db_exec: 409 on unique violation, 503

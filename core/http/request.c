@@ -26,14 +26,7 @@ slate_req *slate_req_new(struct slate_core *core)
 
 void slate_req_results_clear(slate_req *r)
 {
-	slate_result_node *n = r->results;
-	while (n) {
-		slate_result_node *next = n->next;
-		PQclear(n->res);
-		free(n);
-		n = next;
-	}
-	r->results = NULL;
+	slate_result_clear(&r->results);
 }
 
 void slate_req_db_release(slate_req *r)

@@ -16,17 +16,13 @@
 #include <stdbool.h>
 
 #include "base/arena.h"
+#include "db/result.h"
 #include "http/router.h"
 
 struct slate_core;
 struct slate_db_conn;
 struct MHD_Connection;
 struct MHD_Response;
-
-typedef struct slate_result_node {
-	PGresult *res;
-	struct slate_result_node *next;
-} slate_result_node;
 
 struct slate_req {
 	slate_arena arena;

@@ -8,6 +8,7 @@
 #include "base/log.h"
 #include "base/plugin_record.h"
 #include "base/util.h"
+#include "db/result.h"
 #include "http/req_db.h"
 #include "http/request.h"
 
@@ -228,26 +229,13 @@ slate_result *slate_job_db_exec(slate_job *job, const char *sql, int nparams,
 		PQclear(res);
 		return NULL;
 	}
-	slate_result_node *n = malloc(sizeof(*n));
-	if (!n) {
-		PQclear(res);
-		return NULL;
-	}
-	n->res = res;
-	n->next = job->results;
-	job->results = n;
 	/* the same handle req_db.c hands out, so db_rows/db_value work */
-	return (slate_result *)n;
+	return slate_result_keep(&job->results, res);
 }
 
 void slate_job_clear(slate_job *job)
 {
-	while (job->results) {
-		slate_result_node *n = job->results;
-		job->results = n->next;
-		PQclear(n->res);
-		free(n);
-	}
+	slate_result_clear(&job->results);
 	free(job->error);
 	job->error = NULL;
 }
