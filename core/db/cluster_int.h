@@ -18,7 +18,9 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "db/cluster.h"
+/* As in cluster.h, which this header does not include: cluster.c, the
+ * public side, sits above the files that include only this one. */
+typedef struct slate_cluster slate_cluster;
 
 #define PG_LIBDIR "/usr/lib/postgresql"
 #define FALLBACK_ROOT "/var/lib/slate"
