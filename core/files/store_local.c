@@ -1,5 +1,5 @@
 /*
- * storage_local.c - the local-filesystem store: one directory per store
+ * store_local.c - the local-filesystem store: one directory per store
  * under the data dir (<data_dir>/objects/primary, .../thumbnails).
  *
  * Atomic writes: bytes go to a temporary file in <root>/.tmp (the same
@@ -12,6 +12,8 @@
  * from the root's descriptor with O_NOFOLLOW, so a symlink planted inside
  * the root cannot lead out of it either.
  */
+#include "files/store_local.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -22,8 +24,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-#include "files/storage.h"
 
 /* Writes are gathered into this much before each write(2): libmicrohttpd
  * hands the body over in pieces of a few KiB, and a syscall per piece

@@ -1,6 +1,8 @@
 /*
  * workers.h - the worker processes that run job handlers, and the
- * supervisor that keeps them alive.
+ * supervisor that keeps them alive: supervisor.h (the API process's side)
+ * and worker.h (`slated --worker`), which talk through worker_link.h.
+ * Including this header gives both.
  *
  * Media from outside is hostile, so it is decoded only in worker processes,
  * never in the process serving the API. The supervisor, a thread of the API
@@ -20,26 +22,7 @@
 #ifndef SLATE_WORKERS_H
 #define SLATE_WORKERS_H
 
-#include <stddef.h>
-
-#include "base/core.h"
-
-typedef struct slate_workers slate_workers;
-
-/* [main thread] Start the supervisor and its workers. `conninfo` is passed
- * to the workers as DATABASE_URL (the embedded cluster's address is known
- * only here). With jobs.workers = 0, *out is NULL and nothing starts.
- * 0, or -1 with a reason. */
-int slate_workers_start(slate_core *core, const char *conninfo,
-			slate_workers **out, char *err, size_t errlen);
-/* [main thread] Ask every worker to finish its job and exit, SIGKILL those
- * still running after a grace period, give their unfinished jobs back, and
- * free. NULL is fine. */
-void slate_workers_stop(slate_workers *w);
-
-/* `slated --worker`: the worker's loop, after config and plugin init, until
- * SIGTERM. The exit status for main: 0 when stopped or recycled, 1 when it
- * could not start. */
-int slate_workers_worker_main(slate_core *core, const char *conninfo);
+#include "jobs/supervisor.h"
+#include "jobs/worker.h"
 
 #endif

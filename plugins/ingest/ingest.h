@@ -13,7 +13,8 @@
  *
  * Modules (prefix ing_ throughout): config, map (string hash map), sniff
  * (container magic), path (ignore rules, pattern, object keys), db (every
- * SQL statement), file (one file's ingest), pending (settle timers), scan
+ * SQL statement), inflight (object keys being ingested or swept,
+ * ingest_inflight.h), file (one file's ingest), pending (settle timers), scan
  * (watches, events, scans), watch (the watcher's loop and leases), status
  * (what GET /ingest/status shows).
  */
@@ -348,10 +349,6 @@ int ing_db_rescan_request(ing *g, slate_req *req, ing_folder *f);
 
 /* The ingest worker thread's body. */
 void *ing_worker_main(void *arg);
-/* Mark an object key in flight (see ing.inflight), waiting while a sweep
- * has it; and unmark it. Both take mu. */
-void ing_inflight_begin(ing *g, const char *key);
-void ing_inflight_end(ing *g, const char *key);
 
 /* ---- pending (ingest_pending.c): all with mu held ---------------------- */
 

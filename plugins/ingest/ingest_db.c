@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "ingest.h"
+#include "ingest_inflight.h"
 
 #define ISO(col)                                                               \
 	"to_char(" col " AT TIME ZONE 'UTC', "                                 \
@@ -523,26 +524,6 @@ void ing_db_intent(ing *g, ing_item *it, bool keep)
 
 /* ---- objects whose clip never committed --------------------------------- */
 
-/* Claim `key` for deleting unless an ingest of this process has it in
- * flight; while claimed, an ingest of the key waits in
- * ing_inflight_begin. */
-static bool release_claim(ing *g, const char *key)
-{
-	pthread_mutex_lock(&g->mu);
-	bool ok = !ing_map_get(g->inflight, key) &&
-		  ing_map_set(g->inflight, key, (void *)(intptr_t)-1) == 0;
-	pthread_mutex_unlock(&g->mu);
-	return ok;
-}
-
-static void release_unclaim(ing *g, const char *key)
-{
-	pthread_mutex_lock(&g->mu);
-	ing_map_del(g->inflight, key);
-	pthread_cond_broadcast(&g->inflight_cv);
-	pthread_mutex_unlock(&g->mu);
-}
-
 /* Delete the object `key` (claimed) unless something may still use it: a
  * clip (any, deleted ones too: not ours to judge), a content row, or an
  * intent row (an ingest in flight, here or in another process). 0 when
@@ -575,9 +556,9 @@ static int release_claimed(ing *g, const char *key, const char *who)
 
 void ing_db_release(ing *g, const char *key)
 {
-	if (release_claim(g, key)) {
+	if (ing_inflight_claim(g, key)) {
 		release_claimed(g, key, "changed or duplicate");
-		release_unclaim(g, key);
+		ing_inflight_unclaim(g, key);
 	}
 }
 
@@ -619,9 +600,9 @@ void ing_db_sweep(ing *g, ing_folder *f)
 	g->host->task_end(t, 0);
 	/* rows of this process's ingests in flight stay (not claimable) */
 	for (int i = 0; ok && i < n; i++) {
-		if (release_claim(g, rows[5 * i])) {
+		if (ing_inflight_claim(g, rows[5 * i])) {
 			sweep_one(g, rows + 5 * i);
-			release_unclaim(g, rows[5 * i]);
+			ing_inflight_unclaim(g, rows[5 * i]);
 		}
 	}
 	for (int i = 0; rows && i < n * 5; i++)

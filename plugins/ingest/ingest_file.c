@@ -29,31 +29,9 @@
 #include <unistd.h>
 
 #include "ingest.h"
+#include "ingest_inflight.h"
 
 #define CHUNK (1 << 20)
-
-void ing_inflight_begin(ing *g, const char *key)
-{
-	pthread_mutex_lock(&g->mu);
-	intptr_t n;
-	while ((n = (intptr_t)ing_map_get(g->inflight, key)) < 0)
-		pthread_cond_wait(&g->inflight_cv, &g->mu);
-	/* out of memory only weakens the sweep's protection: it then waits
-	 * for the next reconcile's look at a committed key */
-	ing_map_set(g->inflight, key, (void *)(n + 1));
-	pthread_mutex_unlock(&g->mu);
-}
-
-void ing_inflight_end(ing *g, const char *key)
-{
-	pthread_mutex_lock(&g->mu);
-	intptr_t n = (intptr_t)ing_map_get(g->inflight, key);
-	if (n > 1)
-		ing_map_set(g->inflight, key, (void *)(n - 1));
-	else
-		ing_map_del(g->inflight, key);
-	pthread_mutex_unlock(&g->mu);
-}
 
 static bool same_file(const struct stat *st, const ing_item *it)
 {

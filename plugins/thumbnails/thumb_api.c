@@ -170,6 +170,29 @@ static const char *queued_job(slate_req *req, const char *job_id)
 	return res ? host->db_value(res, 0, 0) : NULL;
 }
 
+/* Answer 202 with the job `job_id` (NULL: none was queued) and the rows.
+ * -1 when the answer could not be built (an error is set when the
+ * database failed). */
+static int answer_queued(slate_req *req, const thumb_entity *te, const char *id,
+			 const char *job_id)
+{
+	const char *job = job_id ? queued_job(req, job_id) : "null";
+	if (!job) {
+		db_error(req);
+		return -1;
+	}
+	const char *rows = rows_json(req, te->name, id);
+	if (!rows)
+		return -1;
+	json_t *data = json_pack("{s:s, s:s, s:o, s:o}", "entity_type",
+				 te->name, "entity_id", id, "job",
+				 json_loads(job, JSON_DECODE_ANY, NULL),
+				 "thumbnails", json_loads(rows, 0, NULL));
+	if (!data)
+		return -1;
+	return host->res_json(req, 202, data);
+}
+
 /* Mark the rows pending and queue the job for the entity's stored file;
  * answer 202 with the job and the rows. */
 static int queue_thumbnails(slate_req *req, const thumb_entity *te,
@@ -201,20 +224,7 @@ static int queue_thumbnails(slate_req *req, const thumb_entity *te,
 	if (mark_pending(req, te, id, src, key) ||
 	    host->pipeline_enqueue(req, file, "thumbnail", &job_id))
 		goto out;
-	const char *job = job_id ? queued_job(req, job_id) : "null";
-	const char *rows = job ? rows_json(req, te->name, id) : NULL;
-	if (!job || !rows) {
-		if (!job)
-			db_error(req);
-		goto out;
-	}
-	json_t *data = json_pack("{s:s, s:s, s:o, s:o}", "entity_type",
-				 te->name, "entity_id", id, "job",
-				 json_loads(job, JSON_DECODE_ANY, NULL),
-				 "thumbnails", json_loads(rows, 0, NULL));
-	if (!data)
-		goto out;
-	rc = host->res_json(req, 202, data);
+	rc = answer_queued(req, te, id, job_id);
 out:
 	json_decref(file);
 	return rc;

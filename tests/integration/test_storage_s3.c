@@ -26,9 +26,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "harness.h"
-#include "files/storage.h"
 #include "files/store_s3.h"
+#include "harness.h"
 
 #define PRIMARY "episode-metadata-storage"
 #define THUMBS "episode-metadata-thumbnails"

@@ -7,7 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "files/storage.h"
+#include "files/store_local.h"
 #include "unit.h"
 
 static void touch(const char *path, time_t age_s)

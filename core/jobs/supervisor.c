@@ -1,5 +1,11 @@
-/* workers.c - see workers.h. */
-#include "jobs/workers.h"
+/*
+ * supervisor.c - the supervisor thread of the API process (see
+ * workers.h): fork+exec the workers with their resource limits, read what
+ * they report, SIGKILL one whose job overran jobs.timeout_s, fail or give
+ * back a dead worker's jobs, and restart it with a growing delay against
+ * crash loops.
+ */
+#include "jobs/supervisor.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,14 +26,9 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "jobs/jobs.h"
-#include "jobs/pipeline.h"
+#include "jobs/worker_link.h"
 
 extern char **environ;
-
-/* The fd on which a worker reports to its supervisor, and the variable that
- * tells a worker it has one (a worker started by hand has none). */
-#define REPORT_FD 3
-#define REPORT_ENV "SLATE_WORKER_FD"
 
 /* A worker that dies sooner than this after its start counts as a quick
  * crash; quick crashes in a row back off up to RESTART_MAX_MS. */
@@ -36,348 +37,6 @@ extern char **environ;
 #define RESTART_MAX_MS 5000.0
 /* How long a stopping worker may take to finish its job. */
 #define STOP_GRACE_MS 5000.0
-/* Successful jobs are marked done in one statement per batch, but no later
- * than this after the first of them, so a slow job late in a batch does
- * not hold back the others' completion. */
-#define COMPLETE_FLUSH_MS 100.0
-
-static void worker_id(char *out, size_t len, pid_t pid)
-{
-	/* host:pid names a worker across machines sharing the database. */
-	char host[HOST_NAME_MAX + 1] = "localhost";
-	gethostname(host, sizeof(host));
-	host[sizeof(host) - 1] = '\0';
-	snprintf(out, len, "%s:%d", host, (int)pid);
-}
-
-/* ======================================================================
- * The worker process
- * ====================================================================== */
-
-static volatile sig_atomic_t w_stop;
-
-static void on_term(int sig)
-{
-	(void)sig;
-	w_stop = 1;
-}
-
-typedef struct worker {
-	slate_core *core;
-	const slate_config *cfg;
-	const char *conninfo;
-	PGconn *pg;
-	char me[HOST_NAME_MAX + 32];
-	char *kinds;
-	int report_fd;
-	bool recycle;
-	int lease_ms;
-
-	/* heartbeat thread */
-	pthread_t hb;
-	pthread_mutex_t lock;
-	pthread_cond_t cv;
-	bool hb_stop, holding;
-} worker;
-
-static void report(worker *w, const char *line)
-{
-	if (w->report_fd < 0)
-		return;
-	size_t n = strlen(line);
-	while (n) {
-		ssize_t k = write(w->report_fd, line, n);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0) {
-			w->report_fd =
-			    -1; /* supervisor gone: PDEATHSIG ends us */
-			return;
-		}
-		line += k;
-		n -= (size_t)k;
-	}
-}
-
-/* The heartbeat runs on its own thread and connection so that a handler
- * busy for minutes keeps its lease; a handler that hangs forever is the
- * supervisor's timeout's business, not the lease's. */
-static void *heartbeat_main(void *arg)
-{
-	worker *w = arg;
-	PGconn *pg = NULL;
-	pthread_mutex_lock(&w->lock);
-	while (!w->hb_stop) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		long ns = ts.tv_nsec + (long)(w->lease_ms / 3) * 1000000L;
-		ts.tv_sec += ns / 1000000000L;
-		ts.tv_nsec = ns % 1000000000L;
-		pthread_cond_timedwait(&w->cv, &w->lock, &ts);
-		if (w->hb_stop || !w->holding)
-			continue;
-		pthread_mutex_unlock(&w->lock);
-		if (!pg)
-			pg = PQconnectdb(w->conninfo);
-		else if (PQstatus(pg) != CONNECTION_OK)
-			PQreset(pg);
-		if (PQstatus(pg) == CONNECTION_OK)
-			slate_jobs_heartbeat(pg, w->me, w->lease_ms);
-		pthread_mutex_lock(&w->lock);
-	}
-	pthread_mutex_unlock(&w->lock);
-	PQfinish(pg);
-	return NULL;
-}
-
-static void set_holding(worker *w, bool on)
-{
-	pthread_mutex_lock(&w->lock);
-	w->holding = on;
-	pthread_mutex_unlock(&w->lock);
-}
-
-static int worker_connect(worker *w)
-{
-	if (w->pg && PQstatus(w->pg) == CONNECTION_OK)
-		return 0;
-	if (w->pg)
-		PQreset(w->pg);
-	else
-		w->pg = PQconnectdb(w->conninfo);
-	if (PQstatus(w->pg) != CONNECTION_OK) {
-		slate_log(SLATE_LOG_ERROR, "worker", NULL,
-			  "cannot connect to the database: %s",
-			  PQerrorMessage(w->pg));
-		return -1;
-	}
-	PGresult *r = PQexec(w->pg, "SET application_name = 'slated-worker'; "
-				    "SET TimeZone = 'UTC'; "
-				    "LISTEN " SLATE_JOBS_CHANNEL);
-	int rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : -1;
-	PQclear(r);
-	return rc;
-}
-
-static bool cpu_half_spent(const worker *w)
-{
-	/* RLIMIT_CPU counts the whole life of a process, not one job, so a
-	 * worker recycles itself (exit 0, restarted at once) once it has
-	 * used half its budget: every job starts with at least half. */
-	if (w->cfg->jobs_worker_cpu_s <= 0)
-		return false;
-	struct rusage ru;
-	if (getrusage(RUSAGE_SELF, &ru))
-		return false;
-	double s = (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
-		   (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-	return s > w->cfg->jobs_worker_cpu_s / 2.0;
-}
-
-static void flush_done(worker *w, char *ids, size_t *len)
-{
-	if (*len <= 1)
-		return;
-	ids[(*len)++] = '}';
-	ids[*len] = '\0';
-	slate_jobs_complete(w->pg, w->me, ids);
-	*len = 0;
-}
-
-static void run_batch(worker *w, PGresult *res)
-{
-	int n = PQntuples(res);
-	char *ids = malloc((size_t)n * 37 + 3);
-	size_t len = 0;
-	double first_done = 0;
-	int i;
-	if (!ids) {
-		slate_jobs_release(w->pg, w->me, NULL);
-		return;
-	}
-	for (i = 0; i < n && !w_stop && !w->recycle; i++) {
-		slate_job job;
-		memset(&job, 0, sizeof(job));
-		snprintf(job.id, sizeof(job.id), "%s", PQgetvalue(res, i, 0));
-		job.kind = PQgetvalue(res, i, 1);
-		job.payload = json_loads(PQgetvalue(res, i, 2), 0, NULL);
-		if (!job.payload)
-			job.payload = json_object();
-		job.entity_type =
-		    PQgetisnull(res, i, 3) ? NULL : PQgetvalue(res, i, 3);
-		job.entity_id =
-		    PQgetisnull(res, i, 4) ? NULL : PQgetvalue(res, i, 4);
-		job.attempt = atoi(PQgetvalue(res, i, 5));
-		job.pg = w->pg;
-
-		char line[64];
-		snprintf(line, sizeof(line), "S %s\n", job.id);
-		report(w, line);
-		const slate_jobs_kind *k = slate_jobs_find(job.kind);
-		int rc = k ? k->fn(&job, k->ud) : -1;
-		report(w, "E\n");
-
-		if (rc == 0 && slate_pipeline_has_next(job.payload)) {
-			slate_pipeline_complete(w->pg, w->me, &job);
-		} else if (rc == 0) {
-			if (len == 0) {
-				ids[len++] = '{';
-				first_done = slate_now_ms();
-			} else {
-				ids[len++] = ',';
-			}
-			memcpy(ids + len, job.id, 36);
-			len += 36;
-		} else {
-			const char *why = job.error ? job.error
-					  : k	    ? "handler failed"
-					      : "no handler for this kind";
-			slate_log(SLATE_LOG_WARN, "worker", NULL,
-				  "job %s (%s) attempt %d failed: %s", job.id,
-				  job.kind, job.attempt, why);
-			if (job.reject)
-				slate_jobs_reject(w->pg, w->me, job.id, why);
-			else
-				slate_jobs_fail(w->pg, w->cfg, w->me, job.id,
-						why);
-		}
-		slate_job_clear(&job);
-		json_decref(job.payload);
-		if (len && slate_now_ms() - first_done > COMPLETE_FLUSH_MS)
-			flush_done(w, ids, &len);
-		if (cpu_half_spent(w))
-			w->recycle = true;
-	}
-	flush_done(w, ids, &len);
-	if (i < n) /* stopping or recycling: give the rest back unstarted */
-		slate_jobs_release(w->pg, w->me, NULL);
-	free(ids);
-}
-
-static bool drain_notifies(PGconn *pg)
-{
-	bool any = false;
-	PGnotify *nt;
-	PQconsumeInput(pg);
-	while ((nt = PQnotifies(pg))) {
-		PQfreemem(nt);
-		any = true;
-	}
-	return any;
-}
-
-int slate_workers_worker_main(slate_core *core, const char *conninfo)
-{
-	worker w;
-	memset(&w, 0, sizeof(w));
-	w.core = core;
-	w.cfg = core->cfg;
-	w.conninfo = conninfo;
-	w.lease_ms = core->cfg->jobs_lease_s * 1000;
-	w.report_fd = getenv(REPORT_ENV) ? REPORT_FD : -1;
-	worker_id(w.me, sizeof(w.me), getpid());
-	pthread_mutex_init(&w.lock, NULL);
-	pthread_cond_init(&w.cv, NULL);
-
-	/* No SA_RESTART: SIGTERM must interrupt the idle poll. */
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_term;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigset_t unblock;
-	sigemptyset(&unblock);
-	sigaddset(&unblock, SIGTERM);
-	sigaddset(&unblock, SIGINT);
-	pthread_sigmask(SIG_UNBLOCK, &unblock, NULL);
-
-	int status = 1;
-	bool hb_started = false;
-	w.kinds = slate_jobs_kinds_literal();
-	if (!w.kinds || worker_connect(&w))
-		goto out;
-	/* The heartbeat thread must not take our SIGTERM. */
-	sigset_t block, old;
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &block, &old);
-	hb_started = pthread_create(&w.hb, NULL, heartbeat_main, &w) == 0;
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (!hb_started)
-		goto out;
-	slate_log(SLATE_LOG_INFO, "worker", NULL, "worker %s runs kinds %s",
-		  w.me, w.kinds);
-
-	bool have_kinds = strcmp(w.kinds, "{}") != 0;
-	double next_reap = 0;
-	status = 0;
-	while (!w_stop && !w.recycle) {
-		if (worker_connect(&w)) {
-			usleep((useconds_t)w.cfg->jobs_poll_ms * 1000);
-			continue;
-		}
-		double now = slate_now_ms();
-		if (now >= next_reap) {
-			slate_jobs_reap(w.pg, w.cfg);
-			next_reap = now + w.cfg->jobs_poll_ms;
-		}
-		if (have_kinds) {
-			PGresult *res = slate_jobs_claim(
-			    w.pg, w.me, w.kinds, w.cfg->jobs_batch, w.lease_ms);
-			int n = res ? PQntuples(res) : 0;
-			if (n > 0) {
-				set_holding(&w, true);
-				run_batch(&w, res);
-				set_holding(&w, false);
-			}
-			PQclear(res);
-			if (n > 0)
-				continue;
-		}
-		/* Idle: sleep until a NOTIFY, the next due run_at (a retry
-		 * after backoff), the next reap, or the poll interval. */
-		if (drain_notifies(w.pg))
-			continue;
-		long wait = w.cfg->jobs_poll_ms;
-		if (have_kinds) {
-			long due = slate_jobs_next_due_ms(w.pg, w.kinds);
-			if (due >= 0 && due < wait)
-				wait = due < 2 ? 2 : due; /* due now, but locked
-							     by a peer */
-		}
-		long reap_in = (long)(next_reap - slate_now_ms());
-		if (reap_in < wait)
-			wait = reap_in < 1 ? 1 : reap_in;
-		struct pollfd pfd = {.fd = PQsocket(w.pg), .events = POLLIN};
-		if (pfd.fd >= 0)
-			poll(&pfd, 1, (int)wait);
-		drain_notifies(w.pg);
-	}
-	if (w.recycle)
-		slate_log(SLATE_LOG_INFO, "worker", NULL,
-			  "worker %s used half its CPU budget: recycling",
-			  w.me);
-out:
-	if (hb_started) {
-		pthread_mutex_lock(&w.lock);
-		w.hb_stop = true;
-		pthread_cond_signal(&w.cv);
-		pthread_mutex_unlock(&w.lock);
-		pthread_join(w.hb, NULL);
-	}
-	if (w.pg && PQstatus(w.pg) == CONNECTION_OK)
-		slate_jobs_release(w.pg, w.me, NULL);
-	PQfinish(w.pg);
-	free(w.kinds);
-	pthread_cond_destroy(&w.cv);
-	pthread_mutex_destroy(&w.lock);
-	return status;
-}
-
-/* ======================================================================
- * The supervisor (a thread of the API process)
- * ====================================================================== */
 
 typedef struct wproc {
 	pid_t pid; /* 0: not running */
@@ -423,9 +82,9 @@ static void child_exec(slate_workers *s, int wfd)
 	 * decoder forked together, and a terminal's Ctrl-C goes to slated,
 	 * which stops the workers in order. */
 	setpgid(0, 0);
-	if (wfd == REPORT_FD)
-		fcntl(REPORT_FD, F_SETFD, 0);
-	else if (dup2(wfd, REPORT_FD) < 0)
+	if (wfd == WORKER_LINK_FD)
+		fcntl(WORKER_LINK_FD, F_SETFD, 0);
+	else if (dup2(wfd, WORKER_LINK_FD) < 0)
 		_exit(126);
 	if (s->devnull >= 0)
 		dup2(s->devnull, 0);
@@ -434,9 +93,9 @@ static void child_exec(slate_workers *s, int wfd)
 		 * files. Most are close-on-exec already; this catches any that
 		 * are not. */
 #ifdef SYS_close_range
-	if (syscall(SYS_close_range, REPORT_FD + 1, ~0U, 0) != 0)
+	if (syscall(SYS_close_range, WORKER_LINK_FD + 1, ~0U, 0) != 0)
 #endif
-		for (long fd = REPORT_FD + 1; fd < s->max_fd; fd++)
+		for (long fd = WORKER_LINK_FD + 1; fd < s->max_fd; fd++)
 			close((int)fd);
 	if (s->mem_limit)
 		setrlimit(RLIMIT_AS, &s->mem);
@@ -550,7 +209,7 @@ static void reaped(slate_workers *s, wproc *w, int st)
 		w->rfd = -1;
 	}
 	char me[HOST_NAME_MAX + 32], reason[200] = "";
-	worker_id(me, sizeof(me), w->pid);
+	worker_link_name(me, sizeof(me), w->pid);
 	if (w->timed_out)
 		snprintf(reason, sizeof(reason), "timeout after %ds",
 			 s->cfg->jobs_timeout_s);
@@ -679,7 +338,8 @@ static char **build_envp(const char *conninfo)
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++)
 		if (strncmp(environ[i], "DATABASE_URL=", 13) &&
-		    strncmp(environ[i], REPORT_ENV "=", sizeof(REPORT_ENV)))
+		    strncmp(environ[i], WORKER_LINK_ENV "=",
+			    sizeof(WORKER_LINK_ENV)))
 			e[k++] = environ[i]; /* borrowed: environ is stable */
 	size_t len = strlen(conninfo) + 16;
 	e[k] = malloc(len);
@@ -688,7 +348,7 @@ static char **build_envp(const char *conninfo)
 		return NULL;
 	}
 	snprintf(e[k++], len, "DATABASE_URL=%s", conninfo);
-	e[k++] = REPORT_ENV "=3";
+	e[k++] = WORKER_LINK_ENV "=3";
 	return e;
 }
 
