@@ -13,6 +13,7 @@
 
 #include "harness.h"
 #include "th_contract.h"
+#include "th_links.h"
 
 static th_server srv;
 static char show_id[64], ep1[64], ep2[64];
@@ -43,12 +44,6 @@ static const char *background(const char *name, const char *extra, char *out)
 
 #define expect_names(p, sub, k, want)                                          \
 	CU_ASSERT(th_expect_names(&srv, (p), (sub), (k), (want)))
-
-static long fingerprint(void)
-{
-	const char *tables[] = {"backgrounds", "episode_backgrounds", NULL};
-	return th_fingerprint_tables(&srv, tables);
-}
 
 static int suite_init(void)
 {
@@ -142,41 +137,27 @@ static void test_defaults(void)
 	th_resp_free(&r);
 }
 
-/* The episode links refuse what they must, and change nothing. */
+/* The episode links, as every linked entity's (th_links.h). */
+static const th_link_entity links = {
+    .path = BASE,
+    .segment = "backgrounds",
+    .id_key = "background_id",
+    .id_param = "backgroundId",
+    .sub = "background",
+    .name_key = "background_name",
+    .create = "{\"background_type\":\"studio\","
+	      "\"file_reference\":\"bg/x.jpg\"}",
+    .tables = (const char *const[]){"backgrounds", "episode_backgrounds", NULL},
+};
+
 static void test_bad_links_change_nothing(void)
 {
-	char id[64], epath[200], body[200];
-	background("Bad input target", "", id);
-	CU_ASSERT_FATAL(*id);
-	snprintf(epath, sizeof(epath), "/api/v1/episodes/%s/backgrounds", ep1);
-	snprintf(body, sizeof(body),
-		 "{\"background_id\":\"%s\",\"usage_context\":\"intro\"}", id);
-	CU_ASSERT_EQUAL(status_of("POST", epath, body), 201);
-	char unlinked[300];
-	snprintf(unlinked, sizeof(unlinked), "%s/%s?usage_context=outro", epath,
-		 id);
-	struct {
-		const char *method, *path, *body;
-		long status;
-		const char *field;
-	} cases[] = {
-	    {"POST", epath, "{\"background_id\":\"" NO_ID "\"}", 422,
-	     "background_id"},
-	    {"POST", epath, body, 409, "background_id"},
-	    {"POST", epath, "{\"usage_context\":\"intro\"}", 400,
-	     "background_id"},
-	    {"POST", epath, "{\"background_id\":\"" NO_ID "\",\"notes\":5}",
-	     400, "notes"},
-	    {"POST", "/api/v1/episodes/" NO_ID "/backgrounds", body, 404,
-	     "episodeId"},
-	    {"DELETE", unlinked, NULL, 404, "backgroundId"},
-	    {"GET", BASE "/" NO_ID "/usage", NULL, 404, "backgroundId"},
-	};
-	long before = fingerprint();
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		expect_error(cases[i].method, cases[i].path, cases[i].body,
-			     cases[i].status, cases[i].field);
-	CU_ASSERT_EQUAL(fingerprint(), before);
+	th_links_bad(&srv, &links, ep1);
+}
+
+static void test_links_and_soft_deletes(void)
+{
+	th_links_run(&srv, &links, show_id, ep2);
 }
 
 static void test_filters(void)
@@ -207,80 +188,6 @@ static void test_filters(void)
 		     "background_name", "Flt A");
 	expect_names(BASE "?tags=ftest&approval_status=draft,rejected", NULL,
 		     "background_name", "Flt B,Flt C");
-}
-
-static void test_links_and_soft_deletes(void)
-{
-	char a[64], b[64], gone_ep[64], body[300], path[300], sql[300];
-	background("Link A", "", a);
-	background("Link B", "", b);
-	CU_ASSERT_FATAL(th_episode(&srv, show_id, "Doomed", 3, gone_ep));
-	CU_ASSERT_FATAL(*a && *b);
-	char e2[200], eg[200];
-	snprintf(e2, sizeof(e2), "/api/v1/episodes/%s/backgrounds", ep2);
-	snprintf(eg, sizeof(eg), "/api/v1/episodes/%s/backgrounds", gone_ep);
-
-	th_resp r;
-	snprintf(body, sizeof(body),
-		 "{\"background_id\":\"%s\",\"usage_context\":\"intro\","
-		 "\"notes\":\"fade in at 00:02\"}",
-		 a);
-	CU_ASSERT_FATAL(th_req(&srv, "POST", e2, body, NULL, &r) == 0);
-	CU_ASSERT_EQUAL(r.status, 201);
-	CU_ASSERT_STRING_EQUAL(th_data_str(&r, "notes"), "fade in at 00:02");
-	CU_ASSERT_STRING_EQUAL(th_data_str(&r, "background_id"), a);
-	th_resp_free(&r);
-	CU_ASSERT_EQUAL(status_of("POST", e2, body), 409);
-	snprintf(body, sizeof(body),
-		 "{\"background_id\":\"%s\",\"usage_context\":\"outro\"}", a);
-	CU_ASSERT_EQUAL(status_of("POST", e2, body), 201);
-	snprintf(body, sizeof(body), "{\"background_id\":\"%s\"}", b);
-	CU_ASSERT_EQUAL(status_of("POST", e2, body), 201);
-	CU_ASSERT_EQUAL(status_of("POST", e2, body), 409);
-	snprintf(body, sizeof(body), "{\"background_id\":\"%s\"}", a);
-	CU_ASSERT_EQUAL(status_of("POST", eg, body), 201);
-	snprintf(sql, sizeof(sql),
-		 "SELECT count(*) FROM audit_log WHERE entity_id = '%s' AND "
-		 "action = 'link' AND field_name = 'background'",
-		 ep2);
-	CU_ASSERT_EQUAL(th_sql_long(&srv, sql), 3);
-
-	expect_names(e2, "background", "background_name",
-		     "Link A,Link A,Link B");
-	expect_names(e2, NULL, "usage_context", "intro,outro,(null)");
-	snprintf(path, sizeof(path), BASE "/%s/usage", a);
-	expect_names(path, "episode", "title", "Second,Second,Doomed");
-
-	/* soft deletes: the episode, then a background */
-	snprintf(path, sizeof(path), "/api/v1/episodes/%s", gone_ep);
-	CU_ASSERT_EQUAL(status_of("DELETE", path, NULL), 200);
-	snprintf(path, sizeof(path), BASE "/%s/usage", a);
-	expect_names(path, "episode", "title", "Second,Second");
-	CU_ASSERT_EQUAL(status_of("GET", eg, NULL), 404);
-	snprintf(path, sizeof(path), BASE "/%s", b);
-	CU_ASSERT_EQUAL(status_of("DELETE", path, NULL), 200);
-	expect_names(e2, "background", "background_name", "Link A,Link A");
-	snprintf(path, sizeof(path), BASE "/%s/usage", b);
-	CU_ASSERT_EQUAL(status_of("GET", path, NULL), 404);
-	expect_names(BASE "?sort=background_name&limit=100", NULL,
-		     "background_name",
-		     "Bad input target,Defaults,Flt A,Flt B,Flt C,Link A");
-	snprintf(body, sizeof(body), "{\"background_id\":\"%s\"}", b);
-	expect_error("POST", e2, body, 422, "background_id");
-
-	/* unlink: by context, then all; then 404 */
-	snprintf(path, sizeof(path), "%s/%s?usage_context=outro", e2, a);
-	CU_ASSERT_EQUAL(status_of("DELETE", path, NULL), 200);
-	CU_ASSERT_EQUAL(status_of("DELETE", path, NULL), 404);
-	snprintf(path, sizeof(path), "%s/%s", e2, a);
-	CU_ASSERT_EQUAL(status_of("DELETE", path, NULL), 200);
-	CU_ASSERT_EQUAL(status_of("DELETE", path, NULL), 404);
-	expect_names(e2, "background", "background_name", "");
-	snprintf(sql, sizeof(sql),
-		 "SELECT count(*) FROM audit_log WHERE entity_id = '%s' AND "
-		 "action = 'unlink' AND field_name = 'background'",
-		 ep2);
-	CU_ASSERT_EQUAL(th_sql_long(&srv, sql), 2);
 }
 
 int main(void)
