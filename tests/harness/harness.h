@@ -115,6 +115,47 @@ int th_sql_text(th_server *s, const char *sql, char *buf, size_t len);
  * checks: shows, episodes, audit_log (including soft-deleted rows). */
 long th_fingerprint(th_server *s);
 
+/* ---- fixtures (th_fixture.c) ---- */
+
+/* POST an episode `number` titled `title` of show_id; its id into out (64
+ * bytes). False (the answer printed) when it was not made. */
+bool th_episode(th_server *s, const char *show_id, const char *title,
+		int number, char *out);
+/* A show named `name` (its id into show_id, 64 bytes) and one episode a
+ * title of `titles` (NULL-terminated; NULL for none), numbered from 1, ids
+ * into episodes[i]. False when anything was not made. */
+bool th_show_episodes(th_server *s, const char *name, char *show_id,
+		      const char *const *titles, char (*episodes)[64]);
+
+/* th_fingerprint and every row of `tables` (NULL-terminated), deleted ones
+ * included: what a plugin's request could change. -1 on error. */
+long th_fingerprint_tables(th_server *s, const char *const *tables);
+
+/* The `key` member of each item of data (of its `sub` object when sub is
+ * not NULL), joined by "," into out; "(null)" for a missing one. */
+void th_list_names(const th_resp *r, const char *sub, const char *key,
+		   char *out, size_t len);
+/* GET path answers 200 and th_list_names gives `want` (printed if not). */
+bool th_expect_names(th_server *s, const char *path, const char *sub,
+		     const char *key, const char *want);
+/* The request's first error has a message holding `part`. */
+bool th_expect_message(th_server *s, const char *method, const char *path,
+		       const char *body, const char *part);
+
+/* th_start a second slated on s's database with `plugins_json` (the
+ * "plugins" object of its config). 0 or -1; th_stop it. */
+int th_start_beside(th_server *other, th_server *s, const char *plugins_json);
+
+/* One CUnit test of a program's suite. */
+typedef struct th_test {
+	const char *name;
+	void (*run)(void);
+} th_test;
+/* The main of a test program: one suite of `tests` (ended by a NULL name)
+ * run verbosely. The exit status: 1 when anything failed. */
+int th_main(const char *suite, int (*init)(void), int (*clean)(void),
+	    const th_test *tests);
+
 /* Path of the cluster directory (data/pg). */
 const char *th_cluster_dir(th_server *s);
 
@@ -126,6 +167,36 @@ const char *th_cluster_dir(th_server *s);
 long th_upload_file(th_server *s, const char *entity_type,
 		    const char *entity_id, const char *kind, const char *path,
 		    const char *content_type, char *upload_id);
+
+/* ---- upload streams (th_upload.c) ---- */
+
+/* Byte i of the generated content the storage tests upload. */
+unsigned char th_pattern(size_t i);
+/* A body read whole; the caller frees p. */
+typedef struct th_body {
+	char *p;
+	size_t n;
+} th_body;
+/* PUT `size` pattern bytes to url with Content-Type `ctype` (NULL: none).
+ * The HTTP status (the answer printed unless 200), or -1. */
+long th_put_pattern(const char *url, size_t size, const char *ctype);
+/* GET url (no token) into *out (NULL: discard). The status, or -1. */
+long th_get_url(const char *url, th_body *out);
+/* b holds exactly the first `size` pattern bytes. */
+bool th_is_pattern(const th_body *b, size_t size);
+/* What a generate-url request asks for. */
+typedef struct th_upload_req {
+	const char *entity_type, *entity_id, *kind, *filename;
+	long long size;
+	const char *content_type;
+} th_upload_req;
+/* POST generate-url; on 201 the signed url (2048 bytes), upload id (64)
+ * and key (1100) are copied out, else they are "". The status, or -1. */
+long th_generate_url(th_server *s, const th_upload_req *u, char *url, char *id,
+		     char *key);
+/* POST upload/confirm for upload_id; *r is filled (th_resp_free it) when
+ * an answer came. Its status, or -1. */
+long th_confirm(th_server *s, const char *upload_id, th_resp *r);
 
 /* Wait up to timeout_ms until no job is queued, running or failed (about
  * to be retried); true when that happened. With `entity_id` (may be NULL),

@@ -30,17 +30,12 @@ static int suite_init(void)
 	if (th_start(&srv, "{\"plugins\": {\"clips\": {\"enabled\": true}},"
 			   "\"storage\": {\"upload_sweep_interval_s\": 1}}"))
 		return -1;
-	th_resp r;
-	if (th_req(&srv, "POST", "/api/v1/clips",
-		   "{\"talent_source\":\"Lala\",\"file_reference\":\"none\"}",
-		   NULL, &r))
-		return -1;
-	int ok = r.status == 201 && th_data_str(&r, "clip_id");
-	if (ok)
-		snprintf(clip_id, sizeof(clip_id), "%s",
-			 th_data_str(&r, "clip_id"));
-	th_resp_free(&r);
-	return ok ? 0 : -1;
+	return th_create(&srv, "/api/v1/clips",
+			 "{\"talent_source\":\"Lala\",\"file_reference\":"
+			 "\"none\"}",
+			 "clip_id", clip_id)
+		   ? 0
+		   : -1;
 }
 
 static int suite_clean(void)
@@ -49,85 +44,12 @@ static int suite_clean(void)
 	return 0;
 }
 
-static unsigned char pat(size_t i)
-{
-	/* text, so the harness's string bodies hold it whole */
-	return (unsigned char)('a' + (i * 31 + 7) % 26);
-}
-
-/* ---- helpers ------------------------------------------------------------ */
-
-typedef struct gen {
-	size_t pos, size;
-} gen;
-
-static size_t gen_read(char *buf, size_t sz, size_t n, void *ud)
-{
-	gen *g = ud;
-	size_t k = sz * n;
-	if (k > g->size - g->pos)
-		k = g->size - g->pos;
-	for (size_t i = 0; i < k; i++)
-		buf[i] = (char)pat(g->pos + i);
-	g->pos += k;
-	return k;
-}
-
-static size_t sink(char *p, size_t sz, size_t n, void *ud)
-{
-	(void)p;
-	(void)ud;
-	return sz * n;
-}
-
-/* PUT `size` pattern bytes to url with `ctype` (NULL: none). Status. */
-static long put_url(const char *url, size_t size, const char *ctype)
-{
-	CURL *c = curl_easy_init();
-	gen g = {0, size};
-	char h[200];
-	struct curl_slist *hl = NULL;
-	snprintf(h, sizeof(h), "Content-Type: %s", ctype ? ctype : "");
-	hl = curl_slist_append(hl, ctype ? h : "Content-Type:");
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
-	curl_easy_setopt(c, CURLOPT_READFUNCTION, gen_read);
-	curl_easy_setopt(c, CURLOPT_READDATA, &g);
-	curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)size);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink);
-	long st = -1;
-	if (curl_easy_perform(c) == CURLE_OK)
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &st);
-	curl_slist_free_all(hl);
-	curl_easy_cleanup(c);
-	return st;
-}
-
-/* generate-url for the clip; fills url/upload id/key. HTTP status. */
+/* generate-url for the clip; see th_generate_url. */
 static long gen_url(const char *kind, const char *fname, long long size,
 		    const char *ctype, char *url, char *id, char *key)
 {
-	char body[1024];
-	snprintf(body, sizeof(body),
-		 "{\"entity_type\":\"clip\",\"entity_id\":\"%s\",\"kind\":"
-		 "\"%s\",\"filename\":\"%s\",\"size\":%lld,"
-		 "\"content_type\":\"%s\"}",
-		 clip_id, kind, fname, size, ctype);
-	th_resp r;
-	if (th_req(&srv, "POST", "/api/v1/upload/generate-url", body, NULL, &r))
-		return -1;
-	long st = r.status;
-	if (st == 201) {
-		snprintf(url, 2048, "%s", th_data_str(&r, "url"));
-		snprintf(id, 64, "%s", th_data_str(&r, "upload_id"));
-		snprintf(key, 1100, "%s", th_data_str(&r, "key"));
-	} else if (url) {
-		url[0] = '\0';
-		snprintf(id ? id : url, 64, "%s", th_err_code(&r));
-	}
-	th_resp_free(&r);
-	return st;
+	th_upload_req u = {"clip", clip_id, kind, fname, size, ctype};
+	return th_generate_url(&srv, &u, url, id, key);
 }
 
 static bool object_exists(const char *key)
@@ -176,11 +98,11 @@ static void test_upload_confirm_download(void)
 	CU_ASSERT(!strncmp(key, "raw/standalone/Lala/", 20));
 	CU_ASSERT(strstr(key, "take_one.mov") != NULL);
 	CU_ASSERT(!object_exists(key));
-	CU_ASSERT_EQUAL(put_url(url, size, "video/quicktime"), 200);
+	CU_ASSERT_EQUAL(th_put_pattern(url, size, "video/quicktime"), 200);
 	CU_ASSERT(object_exists(key));
 	CU_ASSERT_EQUAL(upload_status_is(id, "stored"), 1);
 	/* a second PUT on the same URL is refused */
-	CU_ASSERT_EQUAL(put_url(url, size, "video/quicktime"), 409);
+	CU_ASSERT_EQUAL(th_put_pattern(url, size, "video/quicktime"), 409);
 	CU_ASSERT_EQUAL(tmp_count(), 0);
 
 	char body[256];
@@ -212,7 +134,7 @@ static void test_upload_confirm_download(void)
 	/* the hash is the bytes' SHA-256 */
 	unsigned char md[32], *buf = malloc(size);
 	for (size_t i = 0; i < size; i++)
-		buf[i] = pat(i);
+		buf[i] = th_pattern(i);
 	EVP_Digest(buf, size, md, NULL, EVP_sha256(), NULL);
 	char hex[65];
 	for (int i = 0; i < 32; i++)
@@ -332,25 +254,25 @@ static void test_refused_at_put(void)
 	CU_ASSERT_FATAL(gen_url("raw_clip", "c.mov", 1000, "video/mp4", url2,
 				id2, key2) == 201);
 	/* oversize and undersize bodies, wrong or no content type */
-	CU_ASSERT_EQUAL(put_url(url, 1001, "video/mp4"), 413);
-	CU_ASSERT_EQUAL(put_url(url, 999, "video/mp4"), 400);
-	CU_ASSERT_EQUAL(put_url(url, 1000, "video/quicktime"), 415);
-	CU_ASSERT_EQUAL(put_url(url, 1000, NULL), 415);
+	CU_ASSERT_EQUAL(th_put_pattern(url, 1001, "video/mp4"), 413);
+	CU_ASSERT_EQUAL(th_put_pattern(url, 999, "video/mp4"), 400);
+	CU_ASSERT_EQUAL(th_put_pattern(url, 1000, "video/quicktime"), 415);
+	CU_ASSERT_EQUAL(th_put_pattern(url, 1000, NULL), 415);
 	/* tampered: size, key, signature */
 	snprintf(tmp, sizeof(tmp), "%s", url);
 	set_param(tmp, "size", "999");
-	CU_ASSERT_EQUAL(put_url(tmp, 999, "video/mp4"), 403);
+	CU_ASSERT_EQUAL(th_put_pattern(tmp, 999, "video/mp4"), 403);
 	snprintf(tmp, sizeof(tmp), "%s", url);
 	set_param(
 	    tmp, "signature",
 	    "0000000000000000000000000000000000000000000000000000000000000000");
-	CU_ASSERT_EQUAL(put_url(tmp, 1000, "video/mp4"), 403);
+	CU_ASSERT_EQUAL(th_put_pattern(tmp, 1000, "video/mp4"), 403);
 	/* one upload's URL used for another target (upload id swapped) */
 	snprintf(tmp, sizeof(tmp), "%s", url);
 	char *p = strstr(tmp, id);
 	CU_ASSERT_FATAL(p != NULL);
 	memcpy(p, id2, strlen(id2));
-	CU_ASSERT_EQUAL(put_url(tmp, 1000, "video/mp4"), 403);
+	CU_ASSERT_EQUAL(th_put_pattern(tmp, 1000, "video/mp4"), 403);
 	/* expired, correctly signed */
 	char sig[65], exp[32];
 	snprintf(exp, sizeof(exp), "%ld", (long)time(NULL) - 10);
@@ -358,7 +280,7 @@ static void test_refused_at_put(void)
 	snprintf(tmp, sizeof(tmp), "%s", url);
 	set_param(tmp, "expires", exp);
 	set_param(tmp, "signature", sig);
-	CU_ASSERT_EQUAL(put_url(tmp, 1000, "video/mp4"), 403);
+	CU_ASSERT_EQUAL(th_put_pattern(tmp, 1000, "video/mp4"), 403);
 	/* a path escape, even correctly signed, never reaches the disk */
 	snprintf(exp, sizeof(exp), "%ld", (long)time(NULL) + 600);
 	sign(id, "../../escape.mov", "raw_clip", "1000", "video/mp4", exp, sig);
@@ -366,7 +288,7 @@ static void test_refused_at_put(void)
 	set_param(tmp, "key", "..%2F..%2Fescape.mov");
 	set_param(tmp, "expires", exp);
 	set_param(tmp, "signature", sig);
-	CU_ASSERT_EQUAL(put_url(tmp, 1000, "video/mp4"), 403);
+	CU_ASSERT_EQUAL(th_put_pattern(tmp, 1000, "video/mp4"), 403);
 	char esc[512];
 	snprintf(esc, sizeof(esc), "%s/data/objects/escape.mov", srv.dir);
 	CU_ASSERT(access(esc, F_OK) != 0);
@@ -420,7 +342,7 @@ static void test_interrupted(void)
 	CU_ASSERT(!object_exists(key));
 	CU_ASSERT_EQUAL(upload_status_is(id, "pending"), 1);
 	/* the same URL still works afterwards */
-	CU_ASSERT_EQUAL(put_url(url, 4 << 20, "video/mp4"), 200);
+	CU_ASSERT_EQUAL(th_put_pattern(url, 4 << 20, "video/mp4"), 200);
 	CU_ASSERT(object_exists(key));
 }
 
@@ -430,7 +352,7 @@ static void test_sweep(void)
 	char url[2048], id[64], key[1100], sql[256];
 	CU_ASSERT_FATAL(gen_url("raw_clip", "e.mov", 100, "video/mp4", url, id,
 				key) == 201);
-	CU_ASSERT_EQUAL(put_url(url, 100, "video/mp4"), 200);
+	CU_ASSERT_EQUAL(th_put_pattern(url, 100, "video/mp4"), 200);
 	CU_ASSERT(object_exists(key));
 	snprintf(sql, sizeof(sql),
 		 "UPDATE uploads SET created_at = now() - interval '2 days' "

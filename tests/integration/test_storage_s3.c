@@ -152,17 +152,12 @@ static int suite_init(void)
 		 endpoint);
 	if (!store || th_start(&srv, cfg))
 		return -1;
-	th_resp r;
-	if (th_req(&srv, "POST", "/api/v1/clips",
-		   "{\"talent_source\":\"Lala\",\"file_reference\":\"none\"}",
-		   NULL, &r))
-		return -1;
-	int ok = r.status == 201 && th_data_str(&r, "clip_id");
-	if (ok)
-		snprintf(clip_id, sizeof(clip_id), "%s",
-			 th_data_str(&r, "clip_id"));
-	th_resp_free(&r);
-	return ok ? 0 : -1;
+	return th_create(&srv, "/api/v1/clips",
+			 "{\"talent_source\":\"Lala\",\"file_reference\":"
+			 "\"none\"}",
+			 "clip_id", clip_id)
+		   ? 0
+		   : -1;
 }
 
 static int suite_clean(void)
@@ -176,132 +171,12 @@ static int suite_clean(void)
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static unsigned char pat(size_t i)
-{
-	return (unsigned char)('a' + (i * 31 + 7) % 26);
-}
-
-typedef struct gen {
-	size_t pos, size;
-} gen;
-
-static size_t gen_read(char *buf, size_t sz, size_t n, void *ud)
-{
-	gen *g = ud;
-	size_t k = sz * n;
-	if (k > g->size - g->pos)
-		k = g->size - g->pos;
-	for (size_t i = 0; i < k; i++)
-		buf[i] = (char)pat(g->pos + i);
-	g->pos += k;
-	return k;
-}
-
-typedef struct body {
-	char *p;
-	size_t n;
-} body;
-
-static size_t collect(char *p, size_t sz, size_t n, void *ud)
-{
-	body *b = ud;
-	char *np = realloc(b->p, b->n + sz * n + 1);
-	if (!np)
-		return 0;
-	memcpy(np + b->n, p, sz * n);
-	b->p = np;
-	b->n += sz * n;
-	b->p[b->n] = '\0';
-	return sz * n;
-}
-
-/* PUT `size` pattern bytes to url with `ctype`. Status. */
-static long put_url(const char *url, size_t size, const char *ctype)
-{
-	CURL *c = curl_easy_init();
-	gen g = {0, size};
-	body b = {0};
-	char h[200];
-	struct curl_slist *hl = NULL;
-	snprintf(h, sizeof(h), "Content-Type: %s", ctype);
-	hl = curl_slist_append(hl, h);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
-	curl_easy_setopt(c, CURLOPT_READFUNCTION, gen_read);
-	curl_easy_setopt(c, CURLOPT_READDATA, &g);
-	curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)size);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-	long st = -1;
-	if (curl_easy_perform(c) == CURLE_OK)
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &st);
-	if (st != 200 && b.p)
-		fprintf(stderr, "PUT answered %ld: %.300s\n", st, b.p);
-	free(b.p);
-	curl_slist_free_all(hl);
-	curl_easy_cleanup(c);
-	return st;
-}
-
-/* GET url into *out (NULL: discard). Status. */
-static long get_url(const char *url, body *out)
-{
-	CURL *c = curl_easy_init();
-	body b = {0};
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-	long st = -1;
-	if (curl_easy_perform(c) == CURLE_OK)
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &st);
-	curl_easy_cleanup(c);
-	if (out)
-		*out = b;
-	else
-		free(b.p);
-	return st;
-}
-
-static bool is_pattern(const body *b, size_t size)
-{
-	if (!b->p || b->n != size)
-		return false;
-	for (size_t i = 0; i < size; i++)
-		if ((unsigned char)b->p[i] != pat(i))
-			return false;
-	return true;
-}
-
+/* generate-url for the clip's raw file; see th_generate_url. */
 static long gen_url(const char *fname, long long size, const char *ctype,
 		    char *url, char *id, char *key)
 {
-	char b[1024];
-	snprintf(b, sizeof(b),
-		 "{\"entity_type\":\"clip\",\"entity_id\":\"%s\",\"kind\":"
-		 "\"raw_clip\",\"filename\":\"%s\",\"size\":%lld,"
-		 "\"content_type\":\"%s\"}",
-		 clip_id, fname, size, ctype);
-	th_resp r;
-	if (th_req(&srv, "POST", "/api/v1/upload/generate-url", b, NULL, &r))
-		return -1;
-	long st = r.status;
-	if (st == 201) {
-		snprintf(url, 2048, "%s", th_data_str(&r, "url"));
-		snprintf(id, 64, "%s", th_data_str(&r, "upload_id"));
-		snprintf(key, 1100, "%s", th_data_str(&r, "key"));
-	}
-	th_resp_free(&r);
-	return st;
-}
-
-static long confirm(const char *id, th_resp *r)
-{
-	char b[256];
-	snprintf(b, sizeof(b), "{\"upload_id\":\"%s\"}", id);
-	if (th_req(&srv, "POST", "/api/v1/upload/confirm", b, NULL, r))
-		return -1;
-	return r->status;
+	th_upload_req u = {"clip", clip_id, "raw_clip", fname, size, ctype};
+	return th_generate_url(&srv, &u, url, id, key);
 }
 
 /* aws s3api head-object: ContentLength, or -1 when there is no object. */
@@ -396,7 +271,7 @@ static int store_put(const char *key, size_t size, uint64_t announce,
 	for (size_t off = 0; off < size;) {
 		size_t n = size - off < sizeof(buf) ? size - off : sizeof(buf);
 		for (size_t i = 0; i < n; i++)
-			buf[i] = (char)pat(off + i);
+			buf[i] = (char)th_pattern(off + i);
 		if (slate_store_put_write(w, buf, n)) {
 			slate_store_put_abort(w);
 			return -1;
@@ -416,12 +291,12 @@ static bool store_read_is(const char *key, size_t size)
 	int fd = slate_store_open_fd(store, key, &st);
 	if (fd < 0)
 		return false;
-	body b = {malloc(size + 1), 0};
+	th_body b = {malloc(size + 1), 0};
 	ssize_t k;
 	while (b.n <= size && (k = read(fd, b.p + b.n, size + 1 - b.n)) > 0)
 		b.n += (size_t)k;
 	close(fd);
-	bool ok = st.size == size && is_pattern(&b, size);
+	bool ok = st.size == size && th_is_pattern(&b, size);
 	free(b.p);
 	return ok;
 }
@@ -487,12 +362,12 @@ static void test_upload_confirm_download(void)
 		 id);
 	CU_ASSERT_STRING_EQUAL(key, layout);
 	CU_ASSERT_EQUAL(aws_head(PRIMARY, key), -1);
-	CU_ASSERT_EQUAL(put_url(url, size, "video/quicktime"), 200);
+	CU_ASSERT_EQUAL(th_put_pattern(url, size, "video/quicktime"), 200);
 	CU_ASSERT_EQUAL(aws_head(PRIMARY, key), (long long)size);
 
 	th_resp r;
 	for (int i = 0; i < 2; i++) { /* idempotent */
-		CU_ASSERT_EQUAL(confirm(id, &r), 200);
+		CU_ASSERT_EQUAL(th_confirm(&srv, id, &r), 200);
 		CU_ASSERT_STRING_EQUAL(th_data_str(&r, "key"), key);
 		/* slated never saw the bytes: no hash */
 		CU_ASSERT(json_is_null(json_object_get(
@@ -517,9 +392,9 @@ static void test_upload_confirm_download(void)
 	CU_ASSERT(th_header(&r, "Location", loc, sizeof(loc)));
 	th_resp_free(&r);
 	CU_ASSERT(strstr(loc, "X-Amz-Expires=60&") != NULL);
-	body b = {0};
-	CU_ASSERT_EQUAL(get_url(loc, &b), 200);
-	CU_ASSERT(is_pattern(&b, size));
+	th_body b = {0};
+	CU_ASSERT_EQUAL(th_get_url(loc, &b), 200);
+	CU_ASSERT(th_is_pattern(&b, size));
 	free(b.p);
 	/* the GET URL is for reading that object only */
 	char other[2048];
@@ -527,7 +402,7 @@ static void test_upload_confirm_download(void)
 	char *q = strstr(other, "take_one.mov");
 	if (q)
 		q[0] = 'T';
-	CU_ASSERT_EQUAL(get_url(other, NULL), 403);
+	CU_ASSERT_EQUAL(th_get_url(other, NULL), 403);
 	snprintf(good_id, sizeof(good_id), "%s", id);
 	snprintf(good_key, sizeof(good_key), "%s", key);
 }
@@ -541,24 +416,24 @@ static void test_refused_by_s3(void)
 	snprintf(bad, sizeof(bad), "%s", url);
 	char *sig = strstr(bad, "X-Amz-Signature=") + 16;
 	sig[0] = sig[0] == '0' ? '1' : '0';
-	CU_ASSERT_EQUAL(put_url(bad, 1000, "video/mp4"), 403);
+	CU_ASSERT_EQUAL(th_put_pattern(bad, 1000, "video/mp4"), 403);
 	snprintf(bad, sizeof(bad), "%s", url);
 	char *k = strstr(bad, "refused.mov");
 	k[0] = 'R';
-	CU_ASSERT_EQUAL(put_url(bad, 1000, "video/mp4"), 403);
+	CU_ASSERT_EQUAL(th_put_pattern(bad, 1000, "video/mp4"), 403);
 	snprintf(bad, sizeof(bad), "%s", url);
 	set_param(bad, "X-Amz-Expires", "604800");
-	CU_ASSERT_EQUAL(put_url(bad, 1000, "video/mp4"), 403);
+	CU_ASSERT_EQUAL(th_put_pattern(bad, 1000, "video/mp4"), 403);
 	/* another type or size than the signed ones */
-	CU_ASSERT_EQUAL(put_url(url, 1000, "video/webm"), 403);
-	CU_ASSERT_EQUAL(put_url(url, 999, "video/mp4"), 403);
-	CU_ASSERT_EQUAL(put_url(url, 1001, "video/mp4"), 403);
+	CU_ASSERT_EQUAL(th_put_pattern(url, 1000, "video/webm"), 403);
+	CU_ASSERT_EQUAL(th_put_pattern(url, 999, "video/mp4"), 403);
+	CU_ASSERT_EQUAL(th_put_pattern(url, 1001, "video/mp4"), 403);
 	CU_ASSERT_EQUAL(aws_head(PRIMARY, key), -1);
 	/* expired: signed an hour ago for a minute */
 	char *old = slate_s3_presign_at(store, "PUT", key, "video/mp4", 1000,
 					60, time(NULL) - 3600);
 	CU_ASSERT_FATAL(old != NULL);
-	CU_ASSERT_EQUAL(put_url(old, 1000, "video/mp4"), 403);
+	CU_ASSERT_EQUAL(th_put_pattern(old, 1000, "video/mp4"), 403);
 	free(old);
 	CU_ASSERT_EQUAL(aws_head(PRIMARY, key), -1);
 
@@ -567,12 +442,12 @@ static void test_refused_by_s3(void)
 	snprintf(path, sizeof(path), "/api/v1/clips/%s", clip_id);
 	long before = th_fingerprint(&srv);
 	th_resp r;
-	CU_ASSERT_EQUAL(confirm(id, &r), 409);
+	CU_ASSERT_EQUAL(th_confirm(&srv, id, &r), 409);
 	CU_ASSERT_STRING_EQUAL(th_err_code(&r), "CONFLICT");
 	th_resp_free(&r);
 	/* nor with part of it (the bytes put straight into the bucket) */
 	CU_ASSERT_EQUAL(store_put(key, 500, 500, true), 0);
-	CU_ASSERT_EQUAL(confirm(id, &r), 409);
+	CU_ASSERT_EQUAL(th_confirm(&srv, id, &r), 409);
 	th_resp_free(&r);
 	CU_ASSERT_EQUAL(th_fingerprint(&srv), before);
 	CU_ASSERT_FATAL(th_req(&srv, "GET", path, NULL, NULL, &r) == 0);
@@ -587,8 +462,8 @@ static void test_refused_by_s3(void)
 	th_sql_text(&srv, sql, status, sizeof(status));
 	CU_ASSERT_STRING_EQUAL(status, "pending");
 	/* the right bytes, then confirm works */
-	CU_ASSERT_EQUAL(put_url(url, 1000, "video/mp4"), 200);
-	CU_ASSERT_EQUAL(confirm(id, &r), 200);
+	CU_ASSERT_EQUAL(th_put_pattern(url, 1000, "video/mp4"), 200);
+	CU_ASSERT_EQUAL(th_confirm(&srv, id, &r), 200);
 	th_resp_free(&r);
 	snprintf(good_id, sizeof(good_id), "%s", id);
 	snprintf(good_key, sizeof(good_key), "%s", key);
@@ -599,7 +474,7 @@ static void test_sweep(void)
 	char url[2048], id[64], key[1100], sql[512];
 	CU_ASSERT_FATAL(gen_url("swept.mov", 100, "video/mp4", url, id, key) ==
 			201);
-	CU_ASSERT_EQUAL(put_url(url, 100, "video/mp4"), 200);
+	CU_ASSERT_EQUAL(th_put_pattern(url, 100, "video/mp4"), 200);
 	CU_ASSERT_EQUAL(aws_head(PRIMARY, key), 100);
 	snprintf(sql, sizeof(sql),
 		 "UPDATE uploads SET created_at = now() - interval '2 days' "
@@ -662,8 +537,8 @@ static void test_processing_on_s3(void)
 	char loc[2048] = "";
 	CU_ASSERT(th_header(&r, "Location", loc, sizeof(loc)));
 	th_resp_free(&r);
-	body b = {0};
-	CU_ASSERT_EQUAL(get_url(loc, &b), 200);
+	th_body b = {0};
+	CU_ASSERT_EQUAL(th_get_url(loc, &b), 200);
 	CU_ASSERT(b.n > 100 && (unsigned char)b.p[0] == 0xFF &&
 		  (unsigned char)b.p[1] == 0xD8);
 	free(b.p);
