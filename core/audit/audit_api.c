@@ -72,11 +72,8 @@ static int h_audit_log(slate_req *r, void *ud)
 	slate_result *res = slate_db_exec_req(r, sql, 8, p);
 	if (!res)
 		return slate_res_db_error(r);
-	slate_res_meta(
-	    r, "total",
-	    json_integer(strtoll(slate_db_value(res, 0, 0), NULL, 10)));
-	slate_res_meta(r, "limit", json_integer(limit));
-	slate_res_meta(r, "offset", json_integer(offset));
+	slate_res_page(r, strtoll(slate_db_value(res, 0, 0), NULL, 10), limit,
+		       offset);
 	const char *rows = slate_db_value(res, 0, 1);
 	return slate_res_raw(r, 200, rows, strlen(rows));
 }

@@ -74,6 +74,19 @@ void slate_logv(slate_log_level level, const char *component,
 	emit(o);
 }
 
+/* Per thread: request threads run one request at a time. */
+static _Thread_local const char *bound_request;
+
+void slate_log_bind_request(const char *request_id)
+{
+	bound_request = request_id;
+}
+
+const char *slate_log_bound_request(void)
+{
+	return bound_request;
+}
+
 void slate_log(slate_log_level level, const char *component,
 	       const char *request_id, const char *fmt, ...)
 {

@@ -21,6 +21,13 @@ void slate_log(slate_log_level level, const char *component,
 void slate_logv(slate_log_level level, const char *component,
 		const char *request_id, const char *fmt, va_list ap);
 
+/* The request id of what this thread is running now (a request's handler
+ * and its events, or a task), so that a plugin's host->log line names it;
+ * NULL unbinds. `request_id` is borrowed: the caller unbinds before it is
+ * freed. */
+void slate_log_bind_request(const char *request_id);
+/* The id bound on this thread, or NULL. */
+const char *slate_log_bound_request(void);
 /* The access log line of one finished request. */
 void slate_log_request(const char *request_id, const char *method,
 		       const char *path, unsigned status, double duration_ms,

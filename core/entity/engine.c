@@ -52,6 +52,8 @@ void slate_entity_free(slate_entity *e)
 	free(e->sql_object);
 	free(e->sql_get);
 	free(e->sql_delete);
+	free(e->sql_seq_get);
+	free(e->seq_param);
 	free(e->list_query);
 	free(e);
 }
@@ -100,6 +102,101 @@ int slate_entity_exists(slate_req *r, const slate_entity *e, const char *id)
 	if (!res)
 		return slate_res_db_error(r);
 	return slate_db_rows(res) > 0;
+}
+
+int slate_entity_lock_parent(slate_req *r, const slate_entity *e,
+			     const char *pid)
+{
+	const slate_entity *p =
+	    e->parent ? slate_entity_find(r->core, e->parent->ref_entity)
+		      : NULL;
+	if (!p)
+		return slate_res_error(r, 500, "INTERNAL_ERROR", NULL,
+				       "Entity %s has no parent entity",
+				       e->name);
+	char sql[512];
+	snprintf(sql, sizeof(sql),
+		 "SELECT 1 FROM %s WHERE %s = $1::uuid AND deleted_at IS NULL "
+		 "FOR UPDATE",
+		 p->table, p->id_column);
+	slate_result *res = slate_db_exec_req(r, sql, 1, &pid);
+	if (!res)
+		return slate_res_db_error(r);
+	return slate_db_rows(res) > 0;
+}
+
+/* The number in path parameter `param`: decimal digits only (no sign, no
+ * spaces), 1..2147483647, written canonically into out[16]. 0 or -1. */
+static int seq_number(const char *s, char out[16])
+{
+	if (!s || !*s || strspn(s, "0123456789") != strlen(s) || strlen(s) > 10)
+		return -1;
+	long long n = strtoll(s, NULL, 10);
+	if (n < 1 || n > 2147483647LL)
+		return -1;
+	snprintf(out, 16, "%lld", n);
+	return 0;
+}
+
+/* By parent and number; see slate_entity_locate. */
+static int locate_seq(slate_req *r, const slate_entity *e, bool lock,
+		      const char **json_out, const char **id_out)
+{
+	const slate_entity *p =
+	    slate_entity_find(r->core, e->parent->ref_entity);
+	if (!p)
+		return slate_res_error(r, 500, "INTERNAL_ERROR", NULL,
+				       "Entity %s has no parent entity",
+				       e->name);
+	const char *pid = slate_entity_path_uuid(r, p->id_param);
+	if (!pid)
+		return -1;
+	char *num = slate_req_alloc(r, 16);
+	if (!num)
+		return -1;
+	if (seq_number(slate_req_param(r, e->seq_param), num))
+		return slate_res_error(r, 400, "VALIDATION_ERROR", e->seq_param,
+				       "'%s' must be an integer from 1 to "
+				       "2147483647",
+				       e->seq_param);
+	int live = lock ? slate_entity_lock_parent(r, e, pid)
+			: slate_entity_exists(r, p, pid);
+	if (live <= 0)
+		return live < 0 ? -1 : slate_entity_not_found(r, p, pid);
+	const char *params[2] = {pid, num};
+	slate_result *res = slate_db_exec_req(r, e->sql_seq_get, 2, params);
+	if (!res)
+		return slate_res_db_error(r);
+	if (slate_db_rows(res) == 0)
+		return slate_res_error(r, 404, "NOT_FOUND", e->seq_param,
+				       "%s %s has no %s %s", p->name, pid,
+				       e->name, num);
+	*json_out = slate_db_value(res, 0, 0);
+	*id_out = slate_db_value(res, 0, 1);
+	return 0;
+}
+
+int slate_entity_locate(slate_req *r, const slate_entity *e, bool lock,
+			const char **json_out, const char **id_out)
+{
+	*json_out = *id_out = NULL;
+	if (e->seq)
+		return locate_seq(r, e, lock, json_out, id_out);
+	const char *id = slate_entity_path_uuid(r, e->id_param);
+	if (!id)
+		return -1;
+	slate_buf sql = SLATE_BUF_INIT;
+	slate_buf_addf(&sql, "%s%s", e->sql_get, lock ? " FOR UPDATE" : "");
+	slate_result *res =
+	    sql.oom ? NULL : slate_db_exec_req(r, sql.data, 1, &id);
+	slate_buf_release(&sql);
+	if (!res)
+		return slate_res_db_error(r);
+	if (slate_db_rows(res) == 0)
+		return slate_entity_not_found(r, e, id);
+	*json_out = slate_db_value(res, 0, 0);
+	*id_out = id;
+	return 0;
 }
 
 json_t *slate_entity_parse(const char *text)

@@ -47,10 +47,18 @@ struct slate_entity {
 	slate_filter *filters;
 	size_t nfilters;
 
+	/* sequence addressing (ABI 1.2): items at parent_path/:seq_param */
+	const slate_field *seq; /* the per-parent number, or NULL */
+	char *seq_param;
+	int (*created)(struct slate_req *, const json_t *, const json_t *,
+		       void *);
+	int (*deleting)(struct slate_req *, const json_t *, void *);
+
 	char *sql_object;	 /* json_build_object(...) over alias t */
 	char *sql_get;		 /* $1 = id */
 	char *sql_delete;	 /* $1 = id */
 	char *sql_doc;		 /* the search document text, or NULL */
+	char *sql_seq_get;	 /* $1 = parent id, $2 = number: row, id */
 	const char **list_query; /* accepted query parameters, NULL-ended */
 };
 
@@ -72,6 +80,17 @@ const char *slate_entity_path_uuid(slate_req *r, const char *param);
 int slate_entity_not_found(slate_req *r, const slate_entity *e, const char *id);
 /* Whether `id` names a live row of `e`: 1 yes, 0 no, -1 after answering. */
 int slate_entity_exists(slate_req *r, const slate_entity *e, const char *id);
+/* The live row the request's path addresses: :<id_param>, or for a
+ * sequence-addressed entity the parent's id and :<seq_param>. With `lock`,
+ * the row (by id) or the parent row (by number) is locked FOR UPDATE.
+ * *json_out and *id_out are request memory. 0, or -1 after answering 400,
+ * 404 or a database error. */
+int slate_entity_locate(slate_req *r, const slate_entity *e, bool lock,
+			const char **json_out, const char **id_out);
+/* Lock the live parent row `pid` of a nested entity FOR UPDATE: 1 locked,
+ * 0 no such live row, -1 after answering a database error. */
+int slate_entity_lock_parent(slate_req *r, const slate_entity *e,
+			     const char *pid);
 /* Parse JSON text PostgreSQL produced. New reference, or NULL. */
 json_t *slate_entity_parse(const char *text);
 /* 400 naming the first query parameter not in `allowed` (NULL-ended);

@@ -198,11 +198,8 @@ static int list_joined(slate_req *r, const slate_link *l,
 		return slate_res_db_error(r);
 	const char *json = slate_db_value(page, 0, 0);
 	rc = slate_res_raw(r, 200, json, strlen(json));
-	slate_res_meta(
-	    r, "total",
-	    json_integer(strtoll(slate_db_value(total, 0, 0), NULL, 10)));
-	slate_res_meta(r, "limit", json_integer(limit));
-	slate_res_meta(r, "offset", json_integer(offset));
+	slate_res_page(r, strtoll(slate_db_value(total, 0, 0), NULL, 10), limit,
+		       offset);
 	return rc;
 }
 

@@ -54,11 +54,8 @@ static int answer_page(slate_req *r, slate_buf *page_sql, slate_buf *count_sql,
 		return slate_res_db_error(r);
 	const char *json = slate_db_value(page, 0, 0);
 	slate_res_raw(r, 200, json, strlen(json));
-	slate_res_meta(
-	    r, "total",
-	    json_integer(strtoll(slate_db_value(total, 0, 0), NULL, 10)));
-	slate_res_meta(r, "limit", json_integer(limit));
-	slate_res_meta(r, "offset", json_integer(offset));
+	slate_res_page(r, strtoll(slate_db_value(total, 0, 0), NULL, 10), limit,
+		       offset);
 	return 0;
 }
 
@@ -123,6 +120,13 @@ out:
 int slate_entity_h_get(slate_req *r, void *ud)
 {
 	const slate_entity *e = ud;
+	if (e->seq) { /* by parent and number */
+		const char *json, *sid;
+		if (slate_entity_locate(r, e, false, &json, &sid) ||
+		    slate_entity_check_query(r, NULL, NULL))
+			return -1;
+		return slate_res_raw(r, 200, json, strlen(json));
+	}
 	const char *id = slate_entity_path_uuid(r, e->id_param);
 	if (!id || slate_entity_check_query(r, NULL, NULL))
 		return -1;

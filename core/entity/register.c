@@ -73,6 +73,13 @@ static int build_sql(slate_entity *e, char *err, size_t errlen)
 	e->sql_object = slate_buf_detach(&b);
 	if (!e->sql_object)
 		return slate_errf(err, errlen, "out of memory");
+	if (e->seq &&
+	    asprintf(&e->sql_seq_get,
+		     "SELECT %s::text, t.%s::text FROM %s t WHERE t.%s = "
+		     "$1::uuid AND t.%s = $2::integer AND t.deleted_at IS NULL",
+		     e->sql_object, e->id_column, e->table, e->parent->name,
+		     e->seq->name) < 0)
+		return slate_errf(err, errlen, "out of memory");
 	if (asprintf(&e->sql_get,
 		     "SELECT %s::text FROM %s t WHERE t.%s = $1::uuid AND "
 		     "t.deleted_at IS NULL",
@@ -193,6 +200,39 @@ static int check_fields(slate_entity *e, const slate_entity_def *def,
 	return e->parent_path ? 0 : slate_errf(err, errlen, "out of memory");
 }
 
+/* A path parameter name: a letter, then letters, digits or '_'. */
+static bool param_name_valid(const char *s)
+{
+	static const char alnum[] = "abcdefghijklmnopqrstuvwxyz"
+				    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_";
+	return s && strchr(alnum, *s) && *s && !(*s >= '0' && *s <= '9') &&
+	       *s != '_' && strspn(s, alnum) == strlen(s);
+}
+
+/* Sequence addressing (ABI 1.2): a read-only integer numbered per parent,
+ * so the entity must be nested; patch-free views need an id in the path. */
+static int check_seq(slate_entity *e, const slate_entity_def *def, char *err,
+		     size_t errlen)
+{
+	e->created = def->created;
+	e->deleting = def->deleting;
+	if (!def->seq_field && !def->seq_param)
+		return 0;
+	const slate_field *f =
+	    def->seq_field ? slate_entity_field(e, def->seq_field) : NULL;
+	if (!f || f->type != SLATE_T_INT || !(f->flags & SLATE_F_READONLY) ||
+	    !e->parent || !def->seq_param ||
+	    !param_name_valid(def->seq_param) || e->nviews)
+		return slate_errf(err, errlen,
+				  "entity %s: seq_field needs a read-only "
+				  "integer field, a seq_param, a parent_path "
+				  "and no views",
+				  e->name);
+	e->seq = f;
+	e->seq_param = strdup(def->seq_param);
+	return e->seq_param ? 0 : slate_errf(err, errlen, "out of memory");
+}
+
 static int add_route(slate_core *core, slate_entity *e, const char *method,
 		     const char *path, slate_handler_fn fn, void *ud,
 		     slate_perm perm, uint32_t body_mode, const char *summary,
@@ -216,7 +256,11 @@ static int add_routes(slate_core *core, slate_entity *e, char *err,
 		      size_t errlen)
 {
 	char item[512], summary[160];
-	snprintf(item, sizeof(item), "%s/:%s", e->path, e->id_param);
+	if (e->seq) /* addressed by number under the parent */
+		snprintf(item, sizeof(item), "%s/:%s", e->parent_path,
+			 e->seq_param);
+	else
+		snprintf(item, sizeof(item), "%s/:%s", e->path, e->id_param);
 	struct {
 		uint32_t op;
 		const char *method;
@@ -343,6 +387,8 @@ int slate_entity_register(slate_core *core, const char *owner,
 		e->search_path = strdup(def->search_path);
 	}
 	if (HAS(filter_size) && copy_filters(e, def, err, errlen))
+		goto out;
+	if (HAS(deleting) && check_seq(e, def, err, errlen))
 		goto out;
 #undef HAS
 	if (!slate_entity_field(e, e->id_column)) {

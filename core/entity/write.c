@@ -58,14 +58,55 @@ static int check_refs(slate_req *r, const slate_entity *e,
  * hook) as a new row of `e`, insert it, audit it and queue its event. On
  * success *json_out is the row's JSON text (borrowed until the request
  * ends). -1 after the error was set. */
+/* A sequence-addressed row's number: the parent's row is locked first, so
+ * concurrent creations are serialized and each INSERT (a new snapshot per
+ * statement under READ COMMITTED) sees the previous one's number. Deleted
+ * rows count: numbers are never reused. 0, or -1 after answering. */
+static int seq_lock(slate_req *r, const slate_entity *e, const json_t *changes)
+{
+	const char *pid =
+	    json_string_value(json_object_get(changes, e->parent->name));
+	int live = pid ? slate_entity_lock_parent(r, e, pid) : 0;
+	if (live == 0)
+		return slate_res_error(r, 422, "UNPROCESSABLE_ENTITY",
+				       e->parent->name,
+				       "'%s' names no existing %s",
+				       e->parent->name, e->parent->ref_entity);
+	return live < 0 ? -1 : 0;
+}
+
+/* The created hook, then the row read again: *json_out is replaced. `given`
+ * is what the caller sent. 0, or -1 after answering. */
+static int run_created(slate_req *r, const slate_entity *e, const json_t *given,
+		       const char *id, const char **json_out)
+{
+	json_t *row = slate_entity_parse(*json_out);
+	int rc = row ? e->created(r, given, row, e->ud) : -1;
+	json_decref(row);
+	if (rc)
+		return -1;
+	slate_result *res = slate_db_exec_req(r, e->sql_get, 1, &id);
+	if (!res)
+		return slate_res_db_error(r);
+	if (slate_db_rows(res) == 0)
+		return slate_entity_not_found(r, e, id);
+	*json_out = slate_db_value(res, 0, 0);
+	return 0;
+}
+
 static int insert_row(slate_req *r, const slate_entity *e, json_t *changes,
 		      const char **json_out)
 {
-	if (slate_validate_object(r, changes, e->fields, e->nfields,
+	json_t *given = e->created ? json_deep_copy(changes) : NULL;
+	if ((e->created && !given) ||
+	    slate_validate_object(r, changes, e->fields, e->nfields,
 				  SLATE_VALIDATE_CREATE) ||
 	    check_refs(r, e, changes) ||
-	    (e->prepare && e->prepare(r, changes, NULL, e->ud)))
+	    (e->prepare && e->prepare(r, changes, NULL, e->ud)) ||
+	    (e->seq && seq_lock(r, e, changes))) {
+		json_decref(given);
 		return -1;
+	}
 
 	slate_buf cols = SLATE_BUF_INIT, sql = SLATE_BUF_INIT;
 	for (size_t i = 0; i < e->nfields; i++)
@@ -73,7 +114,18 @@ static int insert_row(slate_req *r, const slate_entity *e, json_t *changes,
 			slate_buf_addf(&cols, "%s%s", cols.len ? ", " : "",
 				       e->fields[i].name);
 	int nparams = cols.len ? 1 : 0;
-	if (nparams)
+	if (nparams && e->seq)
+		slate_buf_addf(
+		    &sql,
+		    "INSERT INTO %s AS t (%s, %s) SELECT %s, (SELECT "
+		    "coalesce(max(s.%s), 0) + 1 FROM %s s WHERE "
+		    "s.%s = r.%s) FROM jsonb_populate_record("
+		    "NULL::%s, $1::jsonb) r RETURNING %s::text, "
+		    "t.%s::text",
+		    e->table, cols.data, e->seq->name, cols.data, e->seq->name,
+		    e->table, e->parent->name, e->parent->name, e->table,
+		    e->sql_object, e->id_column);
+	else if (nparams)
 		slate_buf_addf(&sql,
 			       "INSERT INTO %s AS t (%s) SELECT %s FROM "
 			       "jsonb_populate_record(NULL::%s, $1::jsonb) "
@@ -94,6 +146,7 @@ static int insert_row(slate_req *r, const slate_entity *e, json_t *changes,
 	slate_buf_release(&sql);
 	free(doc);
 	if (!res) {
+		json_decref(given);
 		slate_res_db_error(r);
 		return -1;
 	}
@@ -101,12 +154,15 @@ static int insert_row(slate_req *r, const slate_entity *e, json_t *changes,
 	const char *id = slate_db_value(res, 0, 1);
 	if (slate_audit_write(r, e->name, id, "create", NULL, NULL,
 			      slate_entity_audit_row(r, e, json))) {
+		json_decref(given);
 		slate_res_db_error(r);
 		return -1;
 	}
 	slate_entity_emit(r, e, "created", id);
+	int rc = e->created ? run_created(r, e, given, id, &json) : 0;
+	json_decref(given);
 	*json_out = json;
-	return 0;
+	return rc;
 }
 
 int slate_entity_h_create(slate_req *r, void *ud)
@@ -278,8 +334,11 @@ out:
 int slate_entity_h_patch(slate_req *r, void *ud)
 {
 	const slate_entity *e = ud;
-	const char *id = slate_entity_path_uuid(r, e->id_param);
-	if (!id || slate_entity_check_query(r, NULL, NULL))
+	const char *id = NULL, *cur;
+	if (e->seq ? slate_entity_locate(r, e, true, &cur, &id)
+		   : !(id = slate_entity_path_uuid(r, e->id_param)))
+		return -1;
+	if (slate_entity_check_query(r, NULL, NULL))
 		return -1;
 	if (!r->body)
 		return slate_res_error(r, 400, "VALIDATION_ERROR", NULL,
@@ -362,11 +421,42 @@ static int apply_refs(slate_req *r, const slate_entity *e, const char *id)
 	return 0;
 }
 
+/* The deleting hook on the stored row. 0, or -1 after answering. */
+static int run_deleting(slate_req *r, const slate_entity *e, const char *json)
+{
+	json_t *row = slate_entity_parse(json);
+	int rc = row ? e->deleting(r, row, e->ud) : -1;
+	json_decref(row);
+	return rc;
+}
+
+/* What a sequence-addressed delete answers: the whole address. */
+static json_t *seq_deleted(const slate_entity *e, const char *json,
+			   const char *id, const char *deleted_at)
+{
+	json_t *row = slate_entity_parse(json);
+	json_t *out = json_object();
+	json_object_set(out, e->parent->name,
+			json_object_get(row, e->parent->name));
+	json_object_set_new(out, e->id_column, json_string(id));
+	json_object_set(out, e->seq->name, json_object_get(row, e->seq->name));
+	json_object_set_new(out, "deleted_at", json_string(deleted_at));
+	json_decref(row);
+	return out;
+}
+
 int slate_entity_h_delete(slate_req *r, void *ud)
 {
 	const slate_entity *e = ud;
-	const char *id = slate_entity_path_uuid(r, e->id_param);
-	if (!id || slate_entity_check_query(r, NULL, NULL))
+	const char *id = NULL, *cur = NULL;
+	if (e->seq || e->deleting) {
+		/* the row first (its parent locked): the hook sees it */
+		if (slate_entity_locate(r, e, true, &cur, &id) ||
+		    slate_entity_check_query(r, NULL, NULL) ||
+		    (e->deleting && run_deleting(r, e, cur)))
+			return -1;
+	} else if (!(id = slate_entity_path_uuid(r, e->id_param)) ||
+		   slate_entity_check_query(r, NULL, NULL))
 		return -1;
 	slate_result *res = slate_db_exec_req(r, e->sql_delete, 1, &id);
 	if (!res)
@@ -380,6 +470,9 @@ int slate_entity_h_delete(slate_req *r, void *ud)
 			      deleted_at))
 		return slate_res_db_error(r);
 	slate_entity_emit(r, e, "deleted", id);
+	if (e->seq)
+		return slate_res_json(r, 200,
+				      seq_deleted(e, cur, id, deleted_at));
 	return slate_res_json(r, 200,
 			      json_pack("{s:s, s:s}", e->id_column, id,
 					"deleted_at", deleted_at));

@@ -203,6 +203,16 @@ int slate_res_meta(slate_req *r, const char *key, json_t *value)
 	return json_object_set_new(r->meta, key, value);
 }
 
+int slate_res_page(slate_req *r, long long total, long long limit,
+		   long long offset)
+{
+	return slate_res_meta(r, "total", json_integer(total)) ||
+		       slate_res_meta(r, "limit", json_integer(limit)) ||
+		       slate_res_meta(r, "offset", json_integer(offset))
+		   ? -1
+		   : 0;
+}
+
 int slate_res_header(slate_req *r, const char *name, const char *value)
 {
 	return kv_push(r, &r->res_headers, &r->nres_headers,

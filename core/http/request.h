@@ -113,6 +113,10 @@ int slate_res_errorv(slate_req *r, unsigned status, const char *code,
 		     const char *field, const char *fmt, va_list ap);
 int slate_res_meta(slate_req *r, const char *key, json_t *value);
 int slate_res_header(slate_req *r, const char *name, const char *value);
+/* metadata.total, .limit and .offset of a list answer: every list, core or
+ * plugin, writes them here. 0, or -1 out of memory. */
+int slate_res_page(slate_req *r, long long total, long long limit,
+		   long long offset);
 void *slate_req_alloc(slate_req *r, size_t size);
 
 /* Query parameter `name` as an integer in [lo, hi]; `def` when absent.

@@ -109,11 +109,8 @@ static int h_list(slate_req *r, void *ud)
 	slate_result *res = slate_db_exec_req(r, sql, 6, p);
 	if (!res)
 		return slate_res_db_error(r);
-	slate_res_meta(
-	    r, "total",
-	    json_integer(strtoll(slate_db_value(res, 0, 0), NULL, 10)));
-	slate_res_meta(r, "limit", json_integer(limit));
-	slate_res_meta(r, "offset", json_integer(offset));
+	slate_res_page(r, strtoll(slate_db_value(res, 0, 0), NULL, 10), limit,
+		       offset);
 	slate_res_meta(r, "counts",
 		       json_loads(slate_db_value(res, 0, 1), 0, NULL));
 	const char *rows = slate_db_value(res, 0, 2);

@@ -30,6 +30,7 @@ slate_req *slate_task_begin(slate_core *core, const char *owner,
 	r->user_email =
 	    slate_arena_strdup(&r->arena, actor && *actor ? actor : owner);
 	r->want_tx = true;
+	slate_log_bind_request(r->request_id);
 	return r;
 }
 
@@ -44,6 +45,8 @@ int slate_task_end(slate_req *r, int commit)
 			  "task rolled back: %s",
 			  slate_req_error(r) ? slate_req_error(r)
 					     : "(no reason given)");
+	if (slate_log_bound_request() == r->request_id)
+		slate_log_bind_request(NULL);
 	slate_req_free(r);
 	return done ? 0 : -1;
 }

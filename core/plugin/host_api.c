@@ -27,13 +27,16 @@
 #include "jobs/pipeline.h"
 #include "jobs/task.h"
 
+/* The request id comes from the thread: dispatch and tasks bind it while
+ * they run plugin code, so a plugin's line names its request. */
 static void h_log(slate_plugin *p, slate_log_level level, const char *fmt, ...)
     SLATE_PRINTF(3, 4);
 static void h_log(slate_plugin *p, slate_log_level level, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	slate_logv(level, p ? p->id : "plugin", NULL, fmt, ap);
+	slate_logv(level, p ? p->id : "plugin", slate_log_bound_request(), fmt,
+		   ap);
 	va_end(ap);
 }
 
@@ -256,6 +259,71 @@ static int h_job_reject(slate_job *job, const char *fmt, ...)
 	return -1;
 }
 
+/* ---- ABI 1.2 ------------------------------------------------------------ */
+
+static int h_uuid_valid(const char *s)
+{
+	return s && slate_uuid_valid(s);
+}
+
+static int h_entity_emit(slate_req *r, const char *entity, const char *what,
+			 const char *id)
+{
+	const slate_entity *e =
+	    entity ? slate_entity_find(r->core, entity) : NULL;
+	if (!e || !what || !id)
+		return -1;
+	slate_entity_emit(r, e, what, id);
+	return 0;
+}
+
+static int h_entity_at(slate_req *r, const char *entity, json_t **row_out)
+{
+	*row_out = NULL;
+	const slate_entity *e =
+	    entity ? slate_entity_find(r->core, entity) : NULL;
+	if (!e)
+		return slate_res_error(r, 500, "INTERNAL_ERROR", NULL,
+				       "Unknown entity %s",
+				       entity ? entity : "(null)");
+	const char *json, *id;
+	if (slate_entity_locate(r, e, r->want_tx, &json, &id))
+		return -1;
+	*row_out = slate_entity_parse(json);
+	return *row_out ? 0 : -1;
+}
+
+static int h_entity_check_value(slate_plugin *p, const char *entity,
+				const char *field, const json_t *value,
+				char *why, size_t whylen)
+{
+	const slate_entity *e =
+	    entity ? slate_entity_find(p->core, entity) : NULL;
+	const slate_field *f = e && field ? slate_entity_field(e, field) : NULL;
+	if (!f) {
+		snprintf(why, whylen, "no entity %s with a field %s is served",
+			 entity ? entity : "(null)", field ? field : "(null)");
+		return -1;
+	}
+	if (!value || json_is_null(value)) {
+		snprintf(why, whylen, "required");
+		return -1;
+	}
+	return slate_validate_value(f, value, why, whylen) ? -1 : 0;
+}
+
+static void h_req_log(slate_plugin *p, slate_req *r, slate_log_level level,
+		      const char *fmt, ...) SLATE_PRINTF(4, 5);
+static void h_req_log(slate_plugin *p, slate_req *r, slate_log_level level,
+		      const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	slate_logv(level, p ? p->id : "plugin", r ? r->request_id : NULL, fmt,
+		   ap);
+	va_end(ap);
+}
+
 static const slate_host host = {
     .struct_size = sizeof(slate_host),
     .abi_major = SLATE_ABI_MAJOR,
@@ -317,6 +385,15 @@ static const slate_host host = {
     .job_file_open = slate_files_h_job_open,
     .entity_require = h_entity_require,
     .process_role = h_process_role,
+    /* ---- ABI 1.2 ---- */
+    .uuid_valid = h_uuid_valid,
+    .req_query_int = slate_req_query_int,
+    .res_db_error = slate_res_db_error,
+    .res_page = slate_res_page,
+    .entity_emit = h_entity_emit,
+    .entity_at = h_entity_at,
+    .entity_check_value = h_entity_check_value,
+    .req_log = h_req_log,
 };
 
 const slate_host *slate_host_table(void)

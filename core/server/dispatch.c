@@ -7,6 +7,7 @@
 #include "auth/auth.h"
 #include "base/core.h"
 #include "base/json_body.h"
+#include "base/log.h"
 #include "http/envelope.h"
 #include "http/ratelimit.h"
 #include "http/req_db.h"
@@ -71,6 +72,7 @@ void slate_req_execute(slate_req *r)
 	 * refused or failed request still counts), who is asking, the
 	 * input. Each answers the request itself when it refuses. */
 	r->want_tx = false;
+	slate_log_bind_request(r->request_id);
 	if (slate_ratelimit_api(r) == 0 && slate_auth_request(r, rt->perm) == 0)
 		slate_req_check_input(r);
 	if (!slate_req_failed(r)) {
@@ -82,6 +84,7 @@ void slate_req_execute(slate_req *r)
 	if (rc != 0 && !r->errors)
 		slate_res_error(r, 500, "INTERNAL_ERROR", NULL,
 				"Internal error (request %s)", r->request_id);
-	slate_req_finish(r, ok);
+	slate_req_finish(r, ok); /* its events' subscribers log with its id */
+	slate_log_bind_request(NULL);
 	slate_req_build_response(r);
 }

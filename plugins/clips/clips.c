@@ -28,6 +28,12 @@ static const char *const clip_status[] = {"pending_review", "approved",
 #define RO SLATE_F_READONLY
 #define FS (SLATE_F_FILTER | SLATE_F_SORT)
 
+/* Who shot a clip: the show's own enumeration (the seed's section 11). It
+ * lives here, with the entity that declares it; other plugins (ingest's
+ * folder config) check values through host->entity_check_value. */
+static const char *const talent_sources[] = {"Lala", "JustAWomanInHerPrime",
+					     "Guest", NULL};
+
 static const slate_field clip_fields[] = {
     {.name = "clip_id", .type = SLATE_T_UUID, .flags = RO},
     {.name = "episode_id",
@@ -40,7 +46,7 @@ static const slate_field clip_fields[] = {
      .type = SLATE_T_TEXT,
      .flags = SLATE_F_REQUIRED | SLATE_F_NOT_NULL | FS,
      .max_len = 100,
-     .one_of = slate_enum_talent_sources},
+     .one_of = talent_sources},
     {.name = "clip_type",
      .type = SLATE_T_TEXT,
      .flags = SLATE_F_NOT_NULL | SLATE_F_FILTER,

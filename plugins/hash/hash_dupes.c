@@ -14,7 +14,6 @@
  * entity's own deleted_at cannot be read here: a plugin does not know other
  * plugins' tables, and an entity lookup per row could not page.)
  */
-#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,67 +66,37 @@ static const char sql_of[] =
     "l.entity_type, l.entity_id, l.field) FROM page l), '[]'), "
     "(SELECT count(*) FROM hits)";
 
-static bool parse_long(const char *s, long lo, long hi, long *out)
-{
-	if (!s || *s < '0' || *s > '9')
-		return false; /* strtol would also take a sign or spaces */
-	char *end;
-	errno = 0;
-	long v = strtol(s, &end, 10);
-	if (errno || *end || v < lo || v > hi)
-		return false;
-	*out = v;
-	return true;
-}
-
 /* limit and offset from the query, as text into lim/off (24 bytes each).
  * 0, or -1 after a 400 naming the parameter. */
-static int paging(slate_req *req, char *lim, char *off, long *limit,
-		  long *offset)
+static int paging(slate_req *req, char *lim, char *off, long long *limit,
+		  long long *offset)
 {
-	const char *ls = host->req_query(req, "limit");
-	const char *os = host->req_query(req, "offset");
-	*limit = DEFAULT_LIMIT;
-	*offset = 0;
-	if (ls && !parse_long(ls, 1, MAX_LIMIT, limit))
-		return host->res_error(req, 400, "VALIDATION_ERROR", "limit",
-				       "'limit' must be an integer from 1 to "
-				       "%d",
-				       MAX_LIMIT);
-	if (os && !parse_long(os, 0, MAX_OFFSET, offset))
-		return host->res_error(req, 400, "VALIDATION_ERROR", "offset",
-				       "'offset' must be an integer from 0 to "
-				       "%d",
-				       MAX_OFFSET);
-	snprintf(lim, 24, "%ld", *limit);
-	snprintf(off, 24, "%ld", *offset);
+	if (host->req_query_int(req, "limit", 1, MAX_LIMIT, DEFAULT_LIMIT,
+				limit) ||
+	    host->req_query_int(req, "offset", 0, MAX_OFFSET, 0, offset))
+		return -1;
+	snprintf(lim, 24, "%lld", *limit);
+	snprintf(off, 24, "%lld", *offset);
 	return 0;
 }
 
 /* Answer a (json array, total) result with the paging metadata. */
-static int answer_page(slate_req *req, slate_result *res, long limit,
-		       long offset)
+static int answer_page(slate_req *req, slate_result *res, long long limit,
+		       long long offset)
 {
 	if (!res)
-		return host->res_error(req, 503, "SERVICE_UNAVAILABLE", NULL,
-				       "The database did not answer (SQLSTATE "
-				       "%s)",
-				       host->db_sqlstate(req));
+		return host->res_db_error(req);
 	const char *page = host->db_value(res, 0, 0);
 	host->res_raw(req, 200, page, strlen(page));
-	host->res_meta(
-	    req, "total",
-	    json_integer(strtoll(host->db_value(res, 0, 1), NULL, 10)));
-	host->res_meta(req, "limit", json_integer(limit));
-	host->res_meta(req, "offset", json_integer(offset));
-	return 0;
+	return host->res_page(req, strtoll(host->db_value(res, 0, 1), NULL, 10),
+			      limit, offset);
 }
 
 static int h_dupes(slate_req *req, void *ud)
 {
 	(void)ud;
 	char lim[24], off[24];
-	long limit, offset;
+	long long limit, offset;
 	if (paging(req, lim, off, &limit, &offset))
 		return -1;
 	const char *p[2] = {lim, off};
@@ -141,7 +110,7 @@ static int h_dupes_of(slate_req *req, void *ud)
 	const char *type = host->req_param(req, "entityType");
 	const char *id = host->req_param(req, "entityId");
 	char lim[24], off[24];
-	long limit, offset;
+	long long limit, offset;
 	if (paging(req, lim, off, &limit, &offset))
 		return -1;
 	if (!host->entity_has_field(hash_self, type, NULL))

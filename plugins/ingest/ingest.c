@@ -238,7 +238,8 @@ static int ingest_init(slate_plugin *self, const slate_host *host, char *err,
 	g->host = host;
 	g->self = self;
 	g->wake_fd = -1;
-	if (ing_config_parse(host->config(self), &g->cfg, err, errlen)) {
+	if (ing_config_parse(host, self, host->config(self), &g->cfg, err,
+			     errlen)) {
 		ing_config_free(&g->cfg);
 		return -1;
 	}

@@ -73,10 +73,12 @@ typedef struct ing_config {
 	size_t n_ignore;
 } ing_config;
 
-/* Parse and check plugins.ingest.config (borrowed). 0, or -1 with a
+/* Parse and check plugins.ingest.config (borrowed); talent sources are
+ * checked against the clip entity through `host` [init]. 0, or -1 with a
  * one-line reason naming the key in err. *out is freed with
  * ing_config_free either way. */
-int ing_config_parse(const json_t *cfg, ing_config *out, char *err,
+int ing_config_parse(const slate_host *host, slate_plugin *self,
+		     const json_t *cfg, ing_config *out, char *err,
 		     size_t errlen);
 void ing_config_free(ing_config *c);
 

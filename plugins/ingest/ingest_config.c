@@ -81,7 +81,8 @@ static bool path_inside(const char *inner, const char *outer)
 }
 
 /* One element of "folders". 0 or -1 with err set. */
-static int parse_folder(const json_t *o, size_t i, ing_folder_cfg *f,
+static int parse_folder(const slate_host *host, slate_plugin *self,
+			const json_t *o, size_t i, ing_folder_cfg *f,
 			bool force_default, char *err, size_t errlen)
 {
 	char why[200];
@@ -112,12 +113,13 @@ static int parse_folder(const json_t *o, size_t i, ing_folder_cfg *f,
 		snprintf(err, errlen, KEY "folders[%zu].path: %s", i, why);
 		return -1;
 	}
-	const char *ts = json_string_value(json_object_get(o, "talent_source"));
-	if (!ts || !in_list(slate_enum_talent_sources, ts)) {
-		snprintf(err, errlen,
-			 KEY "folders[%zu].talent_source: required, one of "
-			     "Lala, JustAWomanInHerPrime, Guest",
-			 i);
+	/* the clip entity owns the list of talent sources */
+	const json_t *tsv = json_object_get(o, "talent_source");
+	const char *ts = json_string_value(tsv);
+	if (host->entity_check_value(self, "clip", "talent_source", tsv, why,
+				     sizeof(why))) {
+		snprintf(err, errlen, KEY "folders[%zu].talent_source: %s", i,
+			 why);
 		return -1;
 	}
 	f->talent_source = strdup(ts);
@@ -223,7 +225,8 @@ static int parse_ignore(const json_t *a, ing_config *c, char *err,
 	return 0;
 }
 
-int ing_config_parse(const json_t *cfg, ing_config *c, char *err, size_t errlen)
+int ing_config_parse(const slate_host *host, slate_plugin *self,
+		     const json_t *cfg, ing_config *c, char *err, size_t errlen)
 {
 	memset(c, 0, sizeof(*c));
 	for (size_t i = 0; i < N_INT_OPTS; i++)
@@ -289,8 +292,8 @@ int ing_config_parse(const json_t *cfg, ing_config *c, char *err, size_t errlen)
 	json_array_foreach(folders, i, v)
 	{
 		c->n_folders = i + 1;
-		if (parse_folder(v, i, &c->folders[i], json_is_true(fp), err,
-				 errlen))
+		if (parse_folder(host, self, v, i, &c->folders[i],
+				 json_is_true(fp), err, errlen))
 			return -1;
 		for (size_t j = 0; j < i; j++) {
 			const char *a = c->folders[i].path,

@@ -230,10 +230,7 @@ static int h_get(slate_req *req, void *ud)
 	const char *p[3] = {type, id, field};
 	slate_result *res = host->db_exec(req, sql_get, 3, p);
 	if (!res)
-		return host->res_error(req, 503, "SERVICE_UNAVAILABLE", NULL,
-				       "The database did not answer (SQLSTATE "
-				       "%s)",
-				       host->db_sqlstate(req));
+		return host->res_db_error(req);
 	if (host->db_rows(res) == 0)
 		return host->res_error(req, 404, "NOT_FOUND", "entityId",
 				       "No probe result for %s %s yet", type,

@@ -15,25 +15,12 @@
  * row has been generated once and is not 'failed' (so a regeneration in
  * progress keeps serving the previous one); with S3 it is a redirect.
  */
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "thumb.h"
 
 #define host thumb_host
-
-static bool uuid_valid(const char *s)
-{
-	static const char shape[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
-	if (!s || strlen(s) != sizeof(shape) - 1)
-		return false;
-	for (size_t i = 0; shape[i]; i++)
-		if (shape[i] == '-' ? s[i] != '-'
-				    : !isxdigit((unsigned char)s[i]))
-			return false;
-	return true;
-}
 
 /* "clip, episode, ..." of the entity types with thumbnails served now. */
 static const char *served_types(char *buf, size_t len)
@@ -73,7 +60,7 @@ static const thumb_entity *path_entity(slate_req *req, const char **id)
 	    entity_type_of(req, host->req_param(req, "entityType"), 404,
 			   "NOT_FOUND", "entityType");
 	*id = host->req_param(req, "entityId");
-	if (te && !uuid_valid(*id)) {
+	if (te && !host->uuid_valid(*id)) {
 		host->res_error(req, 400, "VALIDATION_ERROR", "entityId",
 				"'entityId' must be a UUID");
 		return NULL;
@@ -109,19 +96,10 @@ static const char *rows_json(slate_req *req, const char *etype, const char *id)
 	    "AND entity_id = $2::uuid",
 	    2, p);
 	if (!res) {
-		host->res_error(req, 503, "SERVICE_UNAVAILABLE", NULL,
-				"Database error (SQLSTATE %s)",
-				host->db_sqlstate(req));
+		host->res_db_error(req);
 		return NULL;
 	}
 	return host->db_value(res, 0, 0);
-}
-
-static int db_error(slate_req *req)
-{
-	return host->res_error(req, 503, "SERVICE_UNAVAILABLE", NULL,
-			       "Database error (SQLSTATE %s)",
-			       host->db_sqlstate(req));
 }
 
 /* New rows are pending at 0x0; existing ones keep their last figures (and
@@ -139,21 +117,21 @@ static int mark_pending(slate_req *req, const thumb_entity *te, const char *id,
 {
 	const char *before = NULL, *after = NULL;
 	if (thumb_rows_summary(req, te->name, id, &before))
-		return db_error(req);
+		return host->res_db_error(req);
 	for (int i = 0; i < THUMB_NSIZES; i++) {
 		char key[256];
 		thumb_key(te, id, i, key, sizeof(key));
 		const char *p[6] = {te->name, id,	   thumb_sizes[i].name,
 				    key,      source_type, source_key};
 		if (!host->db_exec(req, sql_pending, 6, p))
-			return db_error(req);
+			return host->res_db_error(req);
 	}
 	if (thumb_rows_summary(req, te->name, id, &after))
-		return db_error(req);
+		return host->res_db_error(req);
 	if ((!before || strcmp(before, after)) &&
 	    host->audit(req, te->name, id, "thumbnails", "thumbnails", before,
 			after))
-		return db_error(req);
+		return host->res_db_error(req);
 	return 0;
 }
 
@@ -177,10 +155,8 @@ static int answer_queued(slate_req *req, const thumb_entity *te, const char *id,
 			 const char *job_id)
 {
 	const char *job = job_id ? queued_job(req, job_id) : "null";
-	if (!job) {
-		db_error(req);
-		return -1;
-	}
+	if (!job)
+		return host->res_db_error(req);
 	const char *rows = rows_json(req, te->name, id);
 	if (!rows)
 		return -1;
@@ -285,7 +261,7 @@ static int h_image(slate_req *req, void *ud)
 	    "size_variant = $3",
 	    3, p);
 	if (!res)
-		return db_error(req);
+		return host->res_db_error(req);
 	if (host->db_rows(res) == 0)
 		return host->res_error(req, 404, "NOT_FOUND", "sizeVariant",
 				       "No thumbnails were generated for this "

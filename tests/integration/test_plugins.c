@@ -16,15 +16,15 @@
 static th_server srv;
 
 static const char config[] =
-	"{\"plugins\": {"
-	"\"testplug\": {\"enabled\": true, \"config\": {\"pong\": \"pang\"}},"
-	"\"disabledplug\": {\"enabled\": false},"
-	"\"badmajor\": {\"enabled\": true},"
-	"\"newminor\": {\"enabled\": true},"
-	"\"initfail\": {\"enabled\": true},"
-	"\"noentry\": {\"enabled\": true},"
-	"\"norouteperm\": {\"enabled\": true},"
-	"\"missingplug\": {\"enabled\": true}}}";
+    "{\"plugins\": {"
+    "\"testplug\": {\"enabled\": true, \"config\": {\"pong\": \"pang\"}},"
+    "\"disabledplug\": {\"enabled\": false},"
+    "\"badmajor\": {\"enabled\": true},"
+    "\"newminor\": {\"enabled\": true},"
+    "\"initfail\": {\"enabled\": true},"
+    "\"noentry\": {\"enabled\": true},"
+    "\"norouteperm\": {\"enabled\": true},"
+    "\"missingplug\": {\"enabled\": true}}}";
 
 static int suite_init(void)
 {
@@ -81,11 +81,49 @@ static void test_good_plugin_routes(void)
 	CU_ASSERT_STRING_EQUAL(th_data_str(&r, "echo") ?: "", "hi");
 	th_resp_free(&r);
 	/* undeclared query parameters are refused by the core */
-	CU_ASSERT_FATAL(th_req(&srv, "GET", "/api/v1/testplug/ping?ech=1",
-			       NULL, NULL, &r) == 0);
+	CU_ASSERT_FATAL(th_req(&srv, "GET", "/api/v1/testplug/ping?ech=1", NULL,
+			       NULL, &r) == 0);
 	CU_ASSERT_EQUAL(r.status, 400);
 	CU_ASSERT_STRING_EQUAL(th_err_field(&r), "ech");
 	th_resp_free(&r);
+}
+
+/* The log line of slated's JSON log holding `needle`, copied into line;
+ * false when there is none. */
+static bool log_line(const char *needle, char *line, size_t len)
+{
+	FILE *fp = fopen(srv.log_path, "r");
+	char buf[4096];
+	bool found = false;
+	while (fp && !found && fgets(buf, sizeof(buf), fp))
+		if (strstr(buf, needle)) {
+			snprintf(line, len, "%s", buf);
+			found = true;
+		}
+	if (fp)
+		fclose(fp);
+	return found;
+}
+
+/* host->log on a request thread, and host->req_log, name the request. */
+static void test_log_request_id(void)
+{
+	static const char *const hdr[] = {"X-Request-Id: logtest-7f3a9c21",
+					  NULL};
+	th_resp r;
+	CU_ASSERT_FATAL(th_req(&srv, "GET", "/api/v1/testplug/ping?echo=lg1",
+			       NULL, hdr, &r) == 0);
+	CU_ASSERT_EQUAL(r.status, 200);
+	th_resp_free(&r);
+	char line[4096];
+	CU_ASSERT(log_line("ping log lg1", line, sizeof(line)) &&
+		  strstr(line, "\"requestId\":\"logtest-7f3a9c21\"") &&
+		  strstr(line, "\"component\":\"testplug\""));
+	CU_ASSERT(log_line("ping req_log lg1", line, sizeof(line)) &&
+		  strstr(line, "\"requestId\":\"logtest-7f3a9c21\""));
+	/* init runs on no request: its line names none */
+	CU_ASSERT(log_line("test plugin testplug ready", line, sizeof(line)) &&
+		  !strstr(line, "requestId"));
 }
 
 static void test_declared_body(void)
@@ -101,10 +139,10 @@ static void test_declared_body(void)
 	struct {
 		const char *body, *field;
 	} bad[] = {
-		{"{}", "text"},
-		{"{\"text\":\"123456789012345678901\"}", "text"},
-		{"{\"text\":\"a\",\"count\":11}", "count"},
-		{"{\"text\":\"a\",\"extra\":1}", "extra"},
+	    {"{}", "text"},
+	    {"{\"text\":\"123456789012345678901\"}", "text"},
+	    {"{\"text\":\"a\",\"count\":11}", "count"},
+	    {"{\"text\":\"a\",\"extra\":1}", "extra"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		CU_ASSERT_FATAL(th_req(&srv, "POST", "/api/v1/testplug/notes",
@@ -128,9 +166,8 @@ static void test_plugin_entity(void)
 	CU_ASSERT_EQUAL(status_of("POST", "/api/v1/widgets",
 				  "{\"name\":\"gear\",\"size\":1}"),
 			201);
-	CU_ASSERT_EQUAL(status_of("POST", "/api/v1/widgets",
-				  "{\"name\":\"gear\"}"),
-			409);
+	CU_ASSERT_EQUAL(
+	    status_of("POST", "/api/v1/widgets", "{\"name\":\"gear\"}"), 409);
 	CU_ASSERT_FATAL(th_req(&srv, "POST", "/api/v1/widgets",
 			       "{\"name\":\"cog\",\"episode_id\":\"00000000-"
 			       "0000-4000-8000-000000000000\"}",
@@ -143,9 +180,9 @@ static void test_plugin_entity(void)
 			       NULL, &r) == 0);
 	json_t *data = json_object_get(r.json, "data");
 	CU_ASSERT_EQUAL(json_array_size(data), 2);
-	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(
-				       json_array_get(data, 0), "name")),
-			       "sprocket");
+	CU_ASSERT_STRING_EQUAL(
+	    json_string_value(json_object_get(json_array_get(data, 0), "name")),
+	    "sprocket");
 	th_resp_free(&r);
 
 	char path[200];
@@ -164,7 +201,7 @@ static void test_plugin_entity(void)
 	CU_ASSERT_FATAL(th_req(&srv, "GET", "/api/v1/testplug/events", NULL,
 			       NULL, &r) == 0);
 	CU_ASSERT_EQUAL(json_integer_value(json_object_get(
-				json_object_get(r.json, "data"), "created")),
+			    json_object_get(r.json, "data"), "created")),
 			2);
 	th_resp_free(&r);
 }
@@ -217,10 +254,10 @@ static void test_slatectl(void)
 	struct {
 		const char *id, *state;
 	} want[] = {
-		{"testplug", "loaded"},	    {"disabledplug", "disabled"},
-		{"badmajor", "refused"},    {"newminor", "refused"},
-		{"initfail", "refused"},    {"noentry", "refused"},
-		{"norouteperm", "refused"}, {"missingplug", "missing"},
+	    {"testplug", "loaded"},	{"disabledplug", "disabled"},
+	    {"badmajor", "refused"},	{"newminor", "refused"},
+	    {"initfail", "refused"},	{"noentry", "refused"},
+	    {"norouteperm", "refused"}, {"missingplug", "missing"},
 	};
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		bool ok = false;
@@ -238,8 +275,8 @@ static void test_slatectl(void)
 				want[i].id, want[i].state, out);
 		CU_ASSERT(ok);
 	}
-	char *argv2[] = {SLATECTL_PATH, "--config", cfg, "migrate", "status",
-			 NULL};
+	char *argv2[] = {SLATECTL_PATH, "--config", cfg,
+			 "migrate",	"status",   NULL};
 	CU_ASSERT_EQUAL(th_run(argv2, out, sizeof(out)), 0);
 	CU_ASSERT(strstr(out, "core") && strstr(out, "testplug"));
 }
@@ -251,6 +288,8 @@ int main(void)
 	CU_pSuite s = CU_add_suite("plugins", suite_init, suite_clean);
 	CU_add_test(s, "good plugin routes and query check",
 		    test_good_plugin_routes);
+	CU_add_test(s, "host log lines carry the request id",
+		    test_log_request_id);
 	CU_add_test(s, "declared body validated by the core",
 		    test_declared_body);
 	CU_add_test(s, "plugin entity, migration, events", test_plugin_entity);
@@ -258,8 +297,8 @@ int main(void)
 	CU_add_test(s, "slatectl plugins and migrate status", test_slatectl);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
-	unsigned failed = CU_get_number_of_failures() +
-			  CU_get_number_of_suites_failed();
+	unsigned failed =
+	    CU_get_number_of_failures() + CU_get_number_of_suites_failed();
 	CU_cleanup_registry();
 	return failed ? 1 : 0;
 }

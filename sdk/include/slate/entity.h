@@ -25,12 +25,12 @@ extern "C" {
 
 typedef enum slate_type {
 	SLATE_T_TEXT = 1,    /* JSON string -> text/varchar */
-	SLATE_T_INT,         /* JSON integer -> integer (32 bit) */
-	SLATE_T_BIGINT,      /* JSON integer -> bigint */
-	SLATE_T_BOOL,        /* JSON true/false -> boolean */
-	SLATE_T_DATE,        /* "YYYY-MM-DD" -> date */
+	SLATE_T_INT,	     /* JSON integer -> integer (32 bit) */
+	SLATE_T_BIGINT,	     /* JSON integer -> bigint */
+	SLATE_T_BOOL,	     /* JSON true/false -> boolean */
+	SLATE_T_DATE,	     /* "YYYY-MM-DD" -> date */
 	SLATE_T_TIMESTAMPTZ, /* RFC 3339 string -> timestamptz */
-	SLATE_T_UUID,        /* canonical UUID string -> uuid */
+	SLATE_T_UUID,	     /* canonical UUID string -> uuid */
 	SLATE_T_TEXT_ARRAY,  /* JSON array of strings -> text[] */
 	SLATE_T_JSON_OBJECT, /* JSON object -> jsonb */
 	SLATE_T_JSON_ARRAY,  /* JSON array -> jsonb */
@@ -40,14 +40,16 @@ typedef enum slate_type {
 /* Field flags. */
 #define SLATE_F_REQUIRED (1u << 0)  /* must be present (non-null) on create */
 #define SLATE_F_READONLY (1u << 1)  /* set by the server; rejected in bodies */
-#define SLATE_F_IMMUTABLE (1u << 2) /* accepted on create, rejected on patch */
+#define SLATE_F_IMMUTABLE (1u << 2) /* accepted on create, rejected on patch   \
+				     */
 #define SLATE_F_FILTER (1u << 3)    /* list filter ?name=value (arrays: a,b) */
-#define SLATE_F_SORT (1u << 4)      /* list sort key ?sort=name or -name */
+#define SLATE_F_SORT (1u << 4)	    /* list sort key ?sort=name or -name */
 #define SLATE_F_SEARCH (1u << 5)    /* part of full-text search */
 #define SLATE_F_NOT_NULL (1u << 6)  /* JSON null is rejected */
 #define SLATE_F_SECRET (1u << 7)    /* never returned, audited masked */
-#define SLATE_F_PRIVATE (1u << 8)   /* returned, but masked in audit rows
-				       (contact details, tokens) */
+#define SLATE_F_PRIVATE                                                        \
+	(1u << 8) /* returned, but masked in audit rows                        \
+		     (contact details, tokens) */
 
 /* Extra value checks beyond the type. */
 typedef enum slate_check {
@@ -61,22 +63,22 @@ typedef enum slate_check {
 
 /* What happens to a row whose ref_entity is soft-deleted. */
 typedef enum slate_on_delete {
-	SLATE_REF_KEEP = 0,  /* nothing (the default) */
-	SLATE_REF_CASCADE,   /* the row is soft-deleted with it */
-	SLATE_REF_SET_NULL,  /* the field is set to null (audited) */
-	SLATE_REF_RESTRICT,  /* the delete is refused with 409 */
+	SLATE_REF_KEEP = 0, /* nothing (the default) */
+	SLATE_REF_CASCADE,  /* the row is soft-deleted with it */
+	SLATE_REF_SET_NULL, /* the field is set to null (audited) */
+	SLATE_REF_RESTRICT, /* the delete is refused with 409 */
 } slate_on_delete;
 
 typedef struct slate_field {
 	const char *name; /* column name and JSON key */
 	slate_type type;
-	uint32_t flags;        /* SLATE_F_* */
-	uint32_t max_len;      /* text: max characters (0 = none) */
-	int64_t min, max;      /* integers: inclusive range when min < max */
+	uint32_t flags;	  /* SLATE_F_* */
+	uint32_t max_len; /* text: max characters (0 = none) */
+	int64_t min, max; /* integers: inclusive range when min < max */
 	const char *const *one_of; /* NULL-terminated allowed values, or NULL */
-	const char *ref_entity;    /* name of an entity whose live id this is */
+	const char *ref_entity;	   /* name of an entity whose live id this is */
 	slate_check check;
-	const char *doc; /* one line, for the OpenAPI document */
+	const char *doc;	   /* one line, for the OpenAPI document */
 	slate_on_delete on_delete; /* with ref_entity */
 } slate_field;
 
@@ -95,21 +97,21 @@ typedef struct slate_filter {
  * them (fields missing from the body become null). e.g. /episodes/:id/script
  */
 typedef struct slate_view {
-	const char *suffix;        /* "script" */
+	const char *suffix;	   /* "script" */
 	const char *const *fields; /* NULL-terminated field names */
 } slate_view;
 
-/* The seed's enumerations (its section 11), for slate_field.one_of, so a
- * plugin never spells them again. */
+/* The seed's enumerations (its section 11) that several entities share, for
+ * slate_field.one_of, so a plugin never spells them again. An enumeration of
+ * one entity lives in the plugin that declares it (talent sources: clips,
+ * since ABI 1.2); others ask for it through host->entity_check_value. */
 static const char *const slate_enum_approval_status[] = {"draft", "approved",
 							 "rejected", NULL};
-static const char *const slate_enum_talent_sources[] = {
-	"Lala", "JustAWomanInHerPrime", "Guest", NULL};
 static const char *const slate_enum_clip_quality[] = {"hero", "good", "maybe",
 						      "reject", NULL};
 static const char *const slate_enum_episode_status[] = {
-	"draft",    "in_production", "ready_for_publish", "published",
-	"archived", "on_hold",	     "canceled",	  NULL};
+    "draft",	"in_production", "ready_for_publish", "published",
+    "archived", "on_hold",	 "canceled",	      NULL};
 
 /* Operations the core serves for an entity. */
 #define SLATE_OP_LIST (1u << 0)
@@ -123,10 +125,10 @@ struct slate_req;
 struct json_t;
 
 typedef struct slate_entity_def {
-	uint32_t struct_size; /* sizeof(slate_entity_def) */
-	const char *name;     /* singular, audit entity_type: "episode" */
-	const char *path;     /* collection path: "/api/v1/episodes" */
-	const char *table;    /* SQL table; must have deleted_at */
+	uint32_t struct_size;  /* sizeof(slate_entity_def) */
+	const char *name;      /* singular, audit entity_type: "episode" */
+	const char *path;      /* collection path: "/api/v1/episodes" */
+	const char *table;     /* SQL table; must have deleted_at */
 	const char *id_column; /* uuid primary key column: "episode_id" */
 	const char *id_param;  /* path parameter name: "episodeId" */
 
@@ -135,7 +137,7 @@ typedef struct slate_entity_def {
 	uint32_t field_size; /* sizeof(slate_field) */
 
 	const char *default_sort; /* "-created_at" */
-	uint32_t ops;             /* SLATE_OP_* */
+	uint32_t ops;		  /* SLATE_OP_* */
 
 	const slate_view *views;
 	uint32_t n_views;
@@ -175,15 +177,43 @@ typedef struct slate_entity_def {
 	const slate_filter *filters; /* extra list filters */
 	uint32_t n_filters;
 	uint32_t filter_size; /* sizeof(slate_filter) */
+
+	/* ABI 1.2: sequence addressing */
+	/* Items of a nested entity (parent_path) addressed under their
+	 * parent by a number instead of their id:
+	 * "<parent_path>/:<seq_param>" serves get and delete, e.g.
+	 * /api/v1/episodes/:episodeId/script-versions/:versionNumber.
+	 * `seq_field` is a read-only SLATE_T_INT field the engine sets on
+	 * create to 1 + the parent's highest number, deleted items included
+	 * (numbers are never reused), with the parent row locked so that
+	 * concurrent creations get distinct numbers; the table should have
+	 * UNIQUE (parent_field, seq_field). `path` is then not served. NULL:
+	 * items are addressed by id under `path`. */
+	const char *seq_field;
+	const char *seq_param; /* "versionNumber"; 1..2147483647 */
+	/* [request thread, may be NULL] After a create's insert, audit row
+	 * and event, in the same transaction: more writes that belong to it
+	 * (activating the new item). `body` is what the client sent, before
+	 * the prepare hook changed it; `row` the new row (both borrowed). The
+	 * answer is the row read again afterwards. 0, or -1 after res_error
+	 * (the request rolls back). */
+	int (*created)(struct slate_req *req, const struct json_t *body,
+		       const struct json_t *row, void *ud);
+	/* [request thread, may be NULL] Before a soft delete, with the live
+	 * row (borrowed; locked): refuse with res_error and -1 (a 409 for a
+	 * row that must stay), or 0 to go on. */
+	int (*deleting)(struct slate_req *req, const struct json_t *row,
+			void *ud);
 } slate_entity_def;
 
 /* What most declarations repeat. SLATE_FIELD_TIMESTAMP: a server-set,
  * sortable timestamp column (created_at, updated_at). SLATE_ENTITY_FIELDS:
  * .fields, .n_fields and .field_size of a def from a static array. */
 #define SLATE_FIELD_TIMESTAMP(name_)                                           \
-	{.name = (name_),                                                      \
-	 .type = SLATE_T_TIMESTAMPTZ,                                          \
-	 .flags = SLATE_F_READONLY | SLATE_F_SORT}
+	{                                                                      \
+		.name = (name_), .type = SLATE_T_TIMESTAMPTZ,                  \
+		.flags = SLATE_F_READONLY | SLATE_F_SORT                       \
+	}
 #define SLATE_ENTITY_FIELDS(array_)                                            \
 	.fields = (array_), .n_fields = sizeof(array_) / sizeof((array_)[0]),  \
 	.field_size = sizeof(slate_field)
@@ -198,15 +228,15 @@ typedef struct slate_entity_def {
  * transaction. Rows whose owner or target is soft-deleted are never shown. */
 typedef struct slate_link_def {
 	uint32_t struct_size;
-	const char *table;          /* "episode_outfits" */
-	const char *id_column;      /* "episode_outfit_id" */
-	const char *owner_entity;   /* "episode" */
-	const char *owner_field;    /* "episode_id" */
-	const char *target_entity;  /* "outfit" */
-	const char *target_field;   /* "outfit_id" */
-	const char *target_param;   /* "outfitId" */
+	const char *table;	     /* "episode_outfits" */
+	const char *id_column;	     /* "episode_outfit_id" */
+	const char *owner_entity;    /* "episode" */
+	const char *owner_field;     /* "episode_id" */
+	const char *target_entity;   /* "outfit" */
+	const char *target_field;    /* "outfit_id" */
+	const char *target_param;    /* "outfitId" */
 	const char *collection_path; /* "/api/v1/episodes/:episodeId/outfits" */
-	const char *usage_path;      /* "/api/v1/outfits/:outfitId/usage" */
+	const char *usage_path;	     /* "/api/v1/outfits/:outfitId/usage" */
 	const slate_field *fields;   /* the link's own fields */
 	uint32_t n_fields;
 	uint32_t field_size;

@@ -138,8 +138,9 @@ struct slate_host {
 
 	/* ---- ABI 1.0 ---- */
 
-	/* [any] One JSON log line tagged with the plugin id (and the request
-	 * id when called on a request thread). */
+	/* [any] One JSON log line tagged with the plugin id, and with the
+	 * request id ("requestId") when called on the thread running a request
+	 * handler, an event subscriber of that request, or a task. */
 	void (*log)(slate_plugin *p, slate_log_level level, const char *fmt,
 		    ...) SLATE_PRINTF(3, 4);
 
@@ -424,6 +425,66 @@ struct slate_host {
 	 * handlers only). Every process runs every enabled plugin's init, so
 	 * a plugin that starts threads of its own checks this first. */
 	const char *(*process_role)(slate_plugin *p);
+
+	/* ---- ABI 1.2 ----
+	 * What every plugin used to copy from the core, given once. A plugin
+	 * built for 1.0 or 1.1 sees a shorter table and never these slots;
+	 * one built for 1.2 that may run on an older slated checks
+	 * SLATE_HOST_HAS(host, uuid_valid) first. */
+
+	/* [any] 1 when `s` is a UUID in the canonical 8-4-4-4-12 hex form
+	 * (either case), 0 otherwise (NULL included). */
+	int (*uuid_valid)(const char *s);
+
+	/* [request] Query parameter `name` as a decimal integer in [lo, hi]
+	 * into *out; `def` when absent. 0, or -1 after answering 400
+	 * VALIDATION_ERROR naming the parameter and the range. */
+	int (*req_query_int)(slate_req *req, const char *name, long long lo,
+			     long long hi, long long def, long long *out);
+
+	/* [request] Answer a failed db_exec the way the core's routes do:
+	 * 503 when the database is unreachable, 409 on a unique violation
+	 * (naming the columns) or a serialization failure, 422 on a missing
+	 * reference, 500 (with the request id) otherwise. Always returns -1,
+	 * so `return host->res_db_error(req);`. */
+	int (*res_db_error)(slate_req *req);
+
+	/* [request] Set the paging metadata of a list answer:
+	 * metadata.total, .limit and .offset, as every core list has them.
+	 * 0, or -1 when out of memory. */
+	int (*res_page)(slate_req *req, long long total, long long limit,
+			long long offset);
+
+	/* [request] Queue "entity.<what>" ("created", "updated", "deleted")
+	 * for row `id` of `entity`, with the payload the core's own entity
+	 * events carry ({"entity_type", "id"}), delivered after commit like
+	 * event_emit. 0 or -1. */
+	int (*entity_emit)(slate_req *req, const char *entity, const char *what,
+			   const char *id);
+
+	/* [request] The live row of `entity` that this request's path
+	 * addresses: by its :<id_param>, or, for a sequence-addressed entity
+	 * (slate_entity_def.seq_field), by its parent's id and its number.
+	 * For a request that writes (not GET/HEAD) the parent row is locked
+	 * until the transaction ends, so writes to one parent's items are
+	 * serialized. *row_out is a new reference the caller owns. -1 after
+	 * answering 400 (malformed id or number), 404 (naming the path
+	 * parameter) or a database error. */
+	int (*entity_at)(slate_req *req, const char *entity, json_t **row_out);
+
+	/* [any] Check `value` (borrowed) against the declared field `field`
+	 * of `entity` exactly as a request body would be: 0 when valid; -1
+	 * with a reason in why[0..whylen) ("must be one of: ...", "no entity
+	 * clip is served") otherwise. For plugins whose configuration names
+	 * values of another plugin's enumerations. */
+	int (*entity_check_value)(slate_plugin *p, const char *entity,
+				  const char *field, const json_t *value,
+				  char *why, size_t whylen);
+
+	/* [request] As log, tagged with the plugin id and with this request's
+	 * (or task's) id explicitly, from whatever thread holds it. */
+	void (*req_log)(slate_plugin *p, slate_req *req, slate_log_level level,
+			const char *fmt, ...) SLATE_PRINTF(4, 5);
 };
 
 /* True when the host's table is new enough to have `member`. */

@@ -12,6 +12,17 @@
  * abi_minor must be no newer than the host's. Every struct that crosses the
  * boundary starts with its size and only ever grows at the end, so an older
  * plugin's smaller struct is still read correctly by a newer host.
+ *
+ * Changes by minor version:
+ *   1.1  tasks, entity_create/get/has_field, files, processors (host.h).
+ *   1.2  host.h: uuid_valid, req_query_int, res_db_error, res_page,
+ *        entity_emit, entity_at, entity_check_value, req_log; log now
+ *        carries the request id on request threads. entity.h: sequence
+ *        addressing (seq_field, seq_param) and the created/deleting hooks.
+ *        API change without an ABI change: slate_enum_talent_sources left
+ *        entity.h (it belongs to the clips plugin, which declares it);
+ *        check a talent source with host->entity_check_value(self,
+ *        "clip", "talent_source", value, ...) instead.
  */
 #ifndef SLATE_PLUGIN_H
 #define SLATE_PLUGIN_H
@@ -24,7 +35,7 @@ extern "C" {
 #endif
 
 #define SLATE_ABI_MAJOR 1
-#define SLATE_ABI_MINOR 1
+#define SLATE_ABI_MINOR 2
 
 #define SLATE_EXPORT __attribute__((visibility("default")))
 #define SLATE_PLUGIN_ENTRY_NAME "slate_plugin_entry"

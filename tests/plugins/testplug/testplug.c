@@ -24,11 +24,17 @@ extern const slate_migration TP_MIGRATIONS[];
 #pragma GCC diagnostic ignored "-Wunused-const-variable"
 
 static const slate_host *host;
+static slate_plugin *me;
 static atomic_int created_events;
 
 static int h_ping(slate_req *req, void *ud)
 {
 	const char *echo = host->req_query(req, "echo");
+	/* log lines the tests find by the echo, with the request id */
+	host->log(me, SLATE_LOG_INFO, "ping log %s", echo ? echo : "");
+	if (SLATE_HOST_HAS(host, req_log))
+		host->req_log(me, req, SLATE_LOG_INFO, "ping req_log %s",
+			      echo ? echo : "");
 	return host->res_json(req, 200,
 			      json_pack("{s:s, s:s, s:s?}", "plugin", TP_ID,
 					"pong", (const char *)ud, "echo", echo));
@@ -123,6 +129,7 @@ static int tp_init(slate_plugin *self, const slate_host *h, char *err,
 		   size_t errlen)
 {
 	host = h;
+	me = self;
 #ifdef TP_INIT_FAIL
 	(void)self;
 	snprintf(err, errlen, "the test plugin was told to fail");
