@@ -24,7 +24,7 @@ extern "C" {
 #endif
 
 #define SLATE_ABI_MAJOR 1
-#define SLATE_ABI_MINOR 1
+#define SLATE_ABI_MINOR 2
 
 #define SLATE_EXPORT __attribute__((visibility("default")))
 #define SLATE_PLUGIN_ENTRY_NAME "slate_plugin_entry"
