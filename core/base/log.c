@@ -59,7 +59,7 @@ static json_t *line_new(slate_log_level level, const char *message)
 	return o;
 }
 
-void slate_logv(slate_log_level level, const char *component,
+void slate_logv(slate_log_level level, const char *module,
 		const char *request_id, const char *fmt, va_list ap)
 {
 	if (level < min_level)
@@ -67,8 +67,8 @@ void slate_logv(slate_log_level level, const char *component,
 	char msg[2048];
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	json_t *o = line_new(level, msg);
-	if (component)
-		json_object_set_new(o, "component", json_string(component));
+	if (module)
+		json_object_set_new(o, "module", json_string(module));
 	if (request_id)
 		json_object_set_new(o, "requestId", json_string(request_id));
 	emit(o);
@@ -87,12 +87,12 @@ const char *slate_log_bound_request(void)
 	return bound_request;
 }
 
-void slate_log(slate_log_level level, const char *component,
+void slate_log(slate_log_level level, const char *module,
 	       const char *request_id, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	slate_logv(level, component, request_id, fmt, ap);
+	slate_logv(level, module, request_id, fmt, ap);
 	va_end(ap);
 }
 

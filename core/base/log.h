@@ -15,10 +15,11 @@ int slate_log_set_level_name(const char *name);
 void slate_log_set_level(slate_log_level level);
 int slate_log_enabled(slate_log_level level);
 
-/* `component` is "core" or a plugin id; `request_id` may be NULL. */
-void slate_log(slate_log_level level, const char *component,
+/* `module` is "core", a core module or a plugin id (the JSON key
+ * "module"); `request_id` may be NULL. */
+void slate_log(slate_log_level level, const char *module,
 	       const char *request_id, const char *fmt, ...) SLATE_PRINTF(4, 5);
-void slate_logv(slate_log_level level, const char *component,
+void slate_logv(slate_log_level level, const char *module,
 		const char *request_id, const char *fmt, va_list ap);
 
 /* The request id of what this thread is running now (a request's handler

@@ -128,6 +128,22 @@ static const slate_filter episode_filters[] = {
      .doc = "true: released episodes only; false: unreleased only"},
 };
 
+/* The seed's SCRIPT and TRAILER uploads. A script's key is its version:
+ * {n} counts the episode's earlier script uploads. */
+static const char *const episode_script_types[] = {"application/pdf", NULL};
+static const slate_file_target episode_files[] = {
+    {.field = "script_file_reference",
+     .kind = "script",
+     .max_bytes = 50ull * 1024 * 1024,
+     .content_types = episode_script_types,
+     .key_template = "scripts/{id}/version_{n}.pdf"},
+    {.field = "trailer_reference",
+     .kind = "trailer",
+     .max_bytes = 500ull * 1024 * 1024,
+     .content_types = slate_content_types_video,
+     .key_template = "trailers/{id}/{upload}-{filename}"},
+};
+
 static const slate_entity_def episode_def = {
     .struct_size = sizeof(slate_entity_def),
     .name = "episode",
@@ -145,6 +161,9 @@ static const slate_entity_def episode_def = {
     .filters = episode_filters,
     .n_filters = sizeof(episode_filters) / sizeof(episode_filters[0]),
     .filter_size = sizeof(slate_filter),
+    .file_targets = episode_files,
+    .n_file_targets = sizeof(episode_files) / sizeof(episode_files[0]),
+    .file_target_size = sizeof(slate_file_target),
 };
 
 int slate_core_entities_register(slate_core *core, char *err, size_t errlen)

@@ -48,6 +48,16 @@ void slate_entity_free(slate_entity *e)
 	free(e->parent_path);
 	free(e->search_path);
 	free(e->filters);
+	for (size_t i = 0; i < e->nfiles; i++) {
+		slate_entity_file *f = &e->files[i];
+		free(f->field);
+		free(f->kind);
+		free(f->key_template);
+		for (size_t k = 0; f->content_types && f->content_types[k]; k++)
+			free(f->content_types[k]);
+		free(f->content_types);
+	}
+	free(e->files);
 	free(e->sql_doc);
 	free(e->sql_object);
 	free(e->sql_get);

@@ -28,6 +28,16 @@ typedef struct slate_entity_view {
 	size_t nfields;
 } slate_entity_view;
 
+/* A declared file target (slate_file_target), copied: every string is the
+ * entity's own. label and human are the 413 message's words for the limit
+ * ("RAW_CLIP", "5 GB"). */
+typedef struct slate_entity_file {
+	char *field, *kind, *key_template;
+	char **content_types; /* NULL-terminated */
+	uint64_t max_bytes;
+	char label[64], human[32];
+} slate_entity_file;
+
 struct slate_entity {
 	char *name, *path, *table, *id_column, *id_param;
 	slate_field *fields;
@@ -46,6 +56,8 @@ struct slate_entity {
 	char *search_path;
 	slate_filter *filters;
 	size_t nfilters;
+	slate_entity_file *files; /* uploadable fields (file_target.h) */
+	size_t nfiles;
 
 	/* sequence addressing (ABI 1.2): items at parent_path/:seq_param */
 	const slate_field *seq; /* the per-parent number, or NULL */

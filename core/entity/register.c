@@ -9,6 +9,7 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "entity/engine.h"
+#include "entity/file_target.h"
 #include "entity/read.h"
 #include "entity/write.h"
 #include "http/request.h"
@@ -389,6 +390,11 @@ int slate_entity_register(slate_core *core, const char *owner,
 	if (HAS(filter_size) && copy_filters(e, def, err, errlen))
 		goto out;
 	if (HAS(deleting) && check_seq(e, def, err, errlen))
+		goto out;
+	/* a def built before ABI 1.2 ends earlier: no file targets */
+	if (HAS(file_target_size) &&
+	    slate_file_target_import(e, def->file_targets, def->n_file_targets,
+				     def->file_target_size, err, errlen))
 		goto out;
 #undef HAS
 	if (!slate_entity_field(e, e->id_column)) {

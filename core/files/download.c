@@ -11,9 +11,9 @@
 
 #include "base/util.h"
 #include "entity/engine.h"
+#include "entity/file_target.h"
 #include "files/files.h"
 #include "files/storage.h"
-#include "files/upload.h"
 #include "http/req_db.h"
 #include "http/request.h"
 #include "http/router.h"
@@ -83,15 +83,10 @@ static int h_file(slate_req *r, void *ud)
 		return slate_res_error(r, 400, "VALIDATION_ERROR", "entityId",
 				       "'entityId' must be a UUID");
 	const char *store = "primary";
-	bool ok = false;
-	for (size_t i = 0; i < slate_upload_ntargets; i++) {
-		const slate_upload_target *t = &slate_upload_targets[i];
-		if (strcmp(t->entity, etype))
-			continue;
-		if (!field)
-			field = t->field;
-		ok |= !strcmp(field, t->field);
-	}
+	/* no ?field=: the first declared target's */
+	if (!field && e->nfiles)
+		field = e->files[0].field;
+	bool ok = slate_file_target_field(e, field);
 	if (field && !strcmp(field, "thumbnail_reference") &&
 	    slate_entity_field(e, field)) {
 		ok = true;

@@ -69,6 +69,15 @@ static const slate_field background_fields[] = {
     SLATE_FIELD_TIMESTAMP("updated_at"),
 };
 
+/* The seed's IMAGE upload. */
+static const slate_file_target background_files[] = {
+    {.field = "file_reference",
+     .kind = "image",
+     .max_bytes = 10ull * 1024 * 1024,
+     .content_types = slate_content_types_image,
+     .key_template = "backgrounds/{id}-{upload}-{filename}"},
+};
+
 static const slate_entity_def background_def = {
     .struct_size = sizeof(slate_entity_def),
     .name = "background",
@@ -79,6 +88,9 @@ static const slate_entity_def background_def = {
     SLATE_ENTITY_FIELDS(background_fields),
     .default_sort = "background_name",
     .ops = SLATE_OP_CRUD,
+    .file_targets = background_files,
+    .n_file_targets = sizeof(background_files) / sizeof(background_files[0]),
+    .file_target_size = sizeof(slate_file_target),
 };
 
 static const slate_field link_fields[] = {

@@ -130,6 +130,16 @@ static const slate_filter clip_filters[] = {
 	    "that show)"},
 };
 
+/* The seed's RAW_CLIP upload: the upload id keeps every key distinct, so
+ * a new upload never overwrites the object the clip still references. */
+static const slate_file_target clip_files[] = {
+    {.field = "file_reference",
+     .kind = "raw_clip",
+     .max_bytes = 5ull * 1024 * 1024 * 1024,
+     .content_types = slate_content_types_video,
+     .key_template = "raw/{episode_id}/{talent_source}/{upload}-{filename}"},
+};
+
 static const slate_entity_def clip_def = {
     .struct_size = sizeof(slate_entity_def),
     .name = "clip",
@@ -144,6 +154,9 @@ static const slate_entity_def clip_def = {
     .filters = clip_filters,
     .n_filters = sizeof(clip_filters) / sizeof(clip_filters[0]),
     .filter_size = sizeof(slate_filter),
+    .file_targets = clip_files,
+    .n_file_targets = sizeof(clip_files) / sizeof(clip_files[0]),
+    .file_target_size = sizeof(slate_file_target),
 };
 
 /* Set the clip's episode_id to `episode` (a JSON string, or null) as a PATCH

@@ -77,6 +77,24 @@ static const slate_field component_fields[] = {
     SLATE_FIELD_TIMESTAMP("updated_at"),
 };
 
+/* The seed's AUDIO and IMAGE uploads, both into file_reference, under the
+ * episode the component belongs to. */
+static const char *const component_audio_types[] = {
+    "audio/mpeg", "audio/wav", "audio/x-wav", "audio/aac",
+    "audio/mp4",  "audio/ogg", NULL};
+static const slate_file_target component_files[] = {
+    {.field = "file_reference",
+     .kind = "audio",
+     .max_bytes = 100ull * 1024 * 1024,
+     .content_types = component_audio_types,
+     .key_template = "audio/{episode_id}/{id}-{upload}-{filename}"},
+    {.field = "file_reference",
+     .kind = "image",
+     .max_bytes = 10ull * 1024 * 1024,
+     .content_types = slate_content_types_image,
+     .key_template = "components/{episode_id}/{id}-{upload}-{filename}"},
+};
+
 static const slate_entity_def component_def = {
     .struct_size = sizeof(slate_entity_def),
     .name = "component",
@@ -89,6 +107,9 @@ static const slate_entity_def component_def = {
     .ops = SLATE_OP_CRUD,
     .parent_path = "/api/v1/episodes/:episodeId/components",
     .parent_field = "episode_id",
+    .file_targets = component_files,
+    .n_file_targets = sizeof(component_files) / sizeof(component_files[0]),
+    .file_target_size = sizeof(slate_file_target),
 };
 
 /* Nothing but declarations: the host registers them (no init). */

@@ -91,6 +91,15 @@ static const slate_field outfit_fields[] = {
     SLATE_FIELD_TIMESTAMP("updated_at"),
 };
 
+/* The seed's IMAGE upload, into the outfit's overall image. */
+static const slate_file_target outfit_files[] = {
+    {.field = "overall_image_reference",
+     .kind = "image",
+     .max_bytes = 10ull * 1024 * 1024,
+     .content_types = slate_content_types_image,
+     .key_template = "wardrobe/{id}/{upload}-{filename}"},
+};
+
 static const slate_entity_def outfit_def = {
     .struct_size = sizeof(slate_entity_def),
     .name = "outfit",
@@ -102,6 +111,9 @@ static const slate_entity_def outfit_def = {
     .default_sort = "-created_at", /* outfit_name is optional */
     .ops = SLATE_OP_CRUD,
     .search_path = "/api/v1/search/outfits",
+    .file_targets = outfit_files,
+    .n_file_targets = sizeof(outfit_files) / sizeof(outfit_files[0]),
+    .file_target_size = sizeof(slate_file_target),
 };
 
 static const slate_field link_fields[] = {

@@ -61,6 +61,17 @@ static const slate_field ui_element_fields[] = {
     SLATE_FIELD_TIMESTAMP("updated_at"),
 };
 
+/* The seed's UI_ELEMENT upload: vector or raster artwork. */
+static const char *const ui_element_types[] = {"image/svg+xml", "image/png",
+					       "image/webp", NULL};
+static const slate_file_target ui_element_files[] = {
+    {.field = "file_reference",
+     .kind = "ui_element",
+     .max_bytes = 5ull * 1024 * 1024,
+     .content_types = ui_element_types,
+     .key_template = "ui-elements/{id}-{upload}-{filename}"},
+};
+
 static const slate_entity_def ui_element_def = {
     .struct_size = sizeof(slate_entity_def),
     .name = "ui_element",
@@ -71,6 +82,9 @@ static const slate_entity_def ui_element_def = {
     SLATE_ENTITY_FIELDS(ui_element_fields),
     .default_sort = "element_name",
     .ops = SLATE_OP_CRUD,
+    .file_targets = ui_element_files,
+    .n_file_targets = sizeof(ui_element_files) / sizeof(ui_element_files[0]),
+    .file_target_size = sizeof(slate_file_target),
 };
 
 static const slate_field link_fields[] = {

@@ -27,7 +27,8 @@ static char clip_id[64];
 
 static int suite_init(void)
 {
-	if (th_start(&srv, "{\"plugins\": {\"clips\": {\"enabled\": true}},"
+	if (th_start(&srv, "{\"plugins\": {\"clips\": {\"enabled\": true},"
+			   "\"testplug\": {\"enabled\": true}},"
 			   "\"storage\": {\"upload_sweep_interval_s\": 1}}"))
 		return -1;
 	return th_create(&srv, "/api/v1/clips",
@@ -370,6 +371,116 @@ static void test_sweep(void)
 	CU_ASSERT(object_exists(good_key));
 }
 
+/* generate-url for another entity; the error's message in msg. Status. */
+static long gen_for(const char *etype, const char *eid, const char *kind,
+		    long long size, const char *ctype, char *url, char *id,
+		    char *key, char *msg)
+{
+	char body[1024];
+	snprintf(body, sizeof(body),
+		 "{\"entity_type\":\"%s\",\"entity_id\":\"%s\",\"kind\":"
+		 "\"%s\",\"filename\":\"plan.txt\",\"size\":%lld,"
+		 "\"content_type\":\"%s\"}",
+		 etype, eid, kind, size, ctype);
+	th_resp r;
+	if (th_req(&srv, "POST", "/api/v1/upload/generate-url", body, NULL, &r))
+		return -1;
+	long st = r.status;
+	url[0] = id[0] = key[0] = msg[0] = '\0';
+	if (st == 201) {
+		snprintf(url, 2048, "%s", th_data_str(&r, "url"));
+		snprintf(id, 64, "%s", th_data_str(&r, "upload_id"));
+		snprintf(key, 1100, "%s", th_data_str(&r, "key"));
+	} else {
+		json_t *e =
+		    json_array_get(json_object_get(r.json, "errors"), 0);
+		const char *m =
+		    json_string_value(json_object_get(e, "message"));
+		snprintf(msg, 300, "%s", m ? m : "");
+	}
+	th_resp_free(&r);
+	return st;
+}
+
+/* The test plugin's widget declares a "drawing" target (slate_file_target):
+ * a third-party entity takes signed uploads like the built-in ones, with
+ * its own limit, types and key template. */
+static void test_plugin_entity_upload(void)
+{
+	th_resp r;
+	CU_ASSERT_FATAL(th_req(&srv, "POST", "/api/v1/widgets",
+			       "{\"name\":\"gizmo\"}", NULL, &r) == 0);
+	CU_ASSERT_FATAL(r.status == 201);
+	char wid[64];
+	snprintf(wid, sizeof(wid), "%s", th_data_str(&r, "widget_id"));
+	th_resp_free(&r);
+
+	char url[2048], id[64], key[1100], msg[300];
+	static const struct {
+		const char *kind;
+		long long size;
+		const char *ctype;
+		long status;
+		const char *msg;
+	} refused[] = {
+	    {"drawing", 64 * 1024 + 1, "text/plain", 413,
+	     "DRAWING files are limited to 64 KB (65536 bytes)"},
+	    {"drawing", 10, "video/mp4", 415,
+	     "A drawing file must be one of: text/plain, image/png"},
+	    {"raw_clip", 10, "video/mp4", 400,
+	     "A widget takes no file of kind 'raw_clip'"},
+	};
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		CU_ASSERT_EQUAL(gen_for("widget", wid, refused[i].kind,
+					refused[i].size, refused[i].ctype, url,
+					id, key, msg),
+				refused[i].status);
+		CU_ASSERT_STRING_EQUAL(msg, refused[i].msg);
+	}
+	/* and a clip takes no drawing */
+	CU_ASSERT_EQUAL(gen_for("clip", clip_id, "drawing", 10, "text/plain",
+				url, id, key, msg),
+			400);
+
+	size_t size = 5000;
+	CU_ASSERT_FATAL(gen_for("widget", wid, "drawing", (long long)size,
+				"text/plain", url, id, key, msg) == 201);
+	char prefix[200];
+	snprintf(prefix, sizeof(prefix), "widgets/gizmo/%s-%s-plan.txt", wid,
+		 id);
+	CU_ASSERT_STRING_EQUAL(key, prefix);
+	CU_ASSERT_EQUAL(th_put_pattern(url, size, "text/plain"), 200);
+	char body[256];
+	snprintf(body, sizeof(body), "{\"upload_id\":\"%s\"}", id);
+	CU_ASSERT_FATAL(th_req(&srv, "POST", "/api/v1/upload/confirm", body,
+			       NULL, &r) == 0);
+	CU_ASSERT_EQUAL(r.status, 200);
+	CU_ASSERT_STRING_EQUAL(th_data_str(&r, "field"), "drawing_reference");
+	CU_ASSERT_STRING_EQUAL(th_data_str(&r, "kind"), "drawing");
+	th_resp_free(&r);
+
+	char path[256];
+	snprintf(path, sizeof(path), "/api/v1/widgets/%s", wid);
+	CU_ASSERT_FATAL(th_req(&srv, "GET", path, NULL, NULL, &r) == 0);
+	CU_ASSERT_STRING_EQUAL(th_data_str(&r, "drawing_reference"), key);
+	th_resp_free(&r);
+
+	/* download: the declared field is the default */
+	snprintf(path, sizeof(path), "/api/v1/files/widget/%s", wid);
+	CU_ASSERT_FATAL(th_req(&srv, "GET", path, NULL, NULL, &r) == 0);
+	CU_ASSERT_EQUAL(r.status, 200);
+	char h[200];
+	CU_ASSERT(th_header(&r, "Content-Type", h, sizeof(h)) &&
+		  !strcmp(h, "text/plain"));
+	bool same = r.body != NULL;
+	for (size_t i = 0; same && i < size; i++)
+		same = (unsigned char)r.body[i] == th_pattern(i);
+	CU_ASSERT(same);
+	th_resp_free(&r);
+	snprintf(path, sizeof(path), "/api/v1/files/widget/%s?field=name", wid);
+	CU_ASSERT_EQUAL(th_status(&srv, "GET", path, NULL), 400);
+}
+
 int main(void)
 {
 	curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -381,6 +492,8 @@ int main(void)
 	CU_add_test(s, "refused at PUT", test_refused_at_put);
 	CU_add_test(s, "interrupted upload", test_interrupted);
 	CU_add_test(s, "sweeper", test_sweep);
+	CU_add_test(s, "a plugin entity's upload target",
+		    test_plugin_entity_upload);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	unsigned fails =

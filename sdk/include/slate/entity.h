@@ -101,6 +101,43 @@ typedef struct slate_view {
 	const char *const *fields; /* NULL-terminated field names */
 } slate_view;
 
+/* ABI 1.2: a field that takes signed uploads (POST /api/v1/upload/
+ * generate-url with {entity_type, entity_id, kind, filename, size,
+ * content_type}, the PUT, then POST /api/v1/upload/confirm), and that
+ * GET /api/v1/files/<entity>/<id>?field= serves. The host checks each one at
+ * registration (the plugin is refused with the reason) and copies it whole:
+ * unlike the other declarations, the array, its strings and the
+ * content-type lists may go once the entity is registered. */
+typedef struct slate_file_target {
+	/* A SLATE_T_TEXT field of the entity, not secret and not the id: it
+	 * receives the object key on confirm. Targets may share a field. */
+	const char *field;
+	/* What clients send as "kind" ([a-z_][a-z0-9_]*, unique within the
+	 * entity), stored on the upload; its upper-case form names the limit
+	 * in a 413 ("RAW_CLIP files are limited to 5 GB (5368709120 bytes)").
+	 * A signed PUT names only the kind: entities that share a kind name
+	 * should share its limit. */
+	const char *kind;
+	uint64_t max_bytes; /* > 0: a larger upload is refused with 413 */
+	/* NULL-terminated type/subtype list, at least one: any other
+	 * Content-Type is refused with 415 */
+	const char *const *content_types;
+	/* The object key. Placeholders: {id} the entity id, {upload} the
+	 * upload id, {filename} the client's file name (checked), {n} 1 + the
+	 * uploads of this kind the entity already had, and {<field>} any
+	 * field of the entity (its text value, or "standalone" when it is not
+	 * a string). Anything else is refused. Without {upload} (or {n}) a new
+	 * upload overwrites the object the entity still references. */
+	const char *key_template;
+} slate_file_target;
+
+/* Content types that targets of several entities accept. */
+static const char *const slate_content_types_video[] = {
+	"video/mp4",  "video/quicktime", "video/webm", "video/x-matroska",
+	"video/mp2t", "video/mpeg",	 "application/mxf", NULL};
+static const char *const slate_content_types_image[] = {
+	"image/jpeg", "image/png", "image/webp", NULL};
+
 /* The seed's enumerations (its section 11) that several entities share, for
  * slate_field.one_of, so a plugin never spells them again. An enumeration of
  * one entity lives in the plugin that declares it (talent sources: clips,
@@ -204,6 +241,12 @@ typedef struct slate_entity_def {
 	 * row that must stay), or 0 to go on. */
 	int (*deleting)(struct slate_req *req, const struct json_t *row,
 			void *ud);
+	/* ABI 1.2: uploadable file fields */
+	const slate_file_target *file_targets; /* copied at registration */
+	uint32_t n_file_targets;
+	/* sizeof(slate_file_target). A def too short to hold these three
+	 * (built against ABI 1.0 or 1.1) has no file targets. */
+	uint32_t file_target_size;
 } slate_entity_def;
 
 /* What most declarations repeat. SLATE_FIELD_TIMESTAMP: a server-set,

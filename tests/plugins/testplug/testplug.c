@@ -104,11 +104,24 @@ static const slate_field widget_fields[] = {
 	 .min = 1,
 	 .max = 1000},
 	{.name = "episode_id", .type = SLATE_T_UUID, .ref_entity = "episode"},
+	{.name = "drawing_reference", .type = SLATE_T_TEXT, .max_len = 1024},
 	{.name = "created_at",
 	 .type = SLATE_T_TIMESTAMPTZ,
 	 .flags = SLATE_F_READONLY | SLATE_F_SORT},
 	{.name = "updated_at", .type = SLATE_T_TIMESTAMPTZ,
 	 .flags = SLATE_F_READONLY},
+};
+
+/* A third party's upload target: the core knows nothing of widgets and
+ * takes signed uploads of their drawings (tests/integration/test_storage.c).
+ */
+static const char *const drawing_types[] = {"text/plain", "image/png", NULL};
+static const slate_file_target widget_files[] = {
+	{.field = "drawing_reference",
+	 .kind = "drawing",
+	 .max_bytes = 64 * 1024,
+	 .content_types = drawing_types,
+	 .key_template = "widgets/{name}/{id}-{upload}-{filename}"},
 };
 
 static const slate_entity_def widget_def = {
@@ -123,6 +136,9 @@ static const slate_entity_def widget_def = {
 	.field_size = sizeof(slate_field),
 	.default_sort = "name",
 	.ops = SLATE_OP_CRUD,
+	.file_targets = widget_files,
+	.n_file_targets = sizeof(widget_files) / sizeof(widget_files[0]),
+	.file_target_size = sizeof(slate_file_target),
 };
 
 static int tp_init(slate_plugin *self, const slate_host *h, char *err,

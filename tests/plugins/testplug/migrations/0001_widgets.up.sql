@@ -6,6 +6,7 @@ CREATE TABLE IF NOT EXISTS testplug_widgets (
     name VARCHAR(100) NOT NULL UNIQUE,
     size INTEGER DEFAULT 1,
     episode_id UUID REFERENCES episodes(episode_id),
+    drawing_reference VARCHAR(1024),
     created_at TIMESTAMPTZ DEFAULT NOW(),
     updated_at TIMESTAMPTZ DEFAULT NOW(),
     deleted_at TIMESTAMPTZ
