@@ -54,78 +54,94 @@ static char *upload_url(slate_req *r, const slate_upload_signer *s,
 				     sizes, ctype, expires);
 }
 
-int slate_upload_request_h(slate_req *r, void *ud)
+/* A generate-url request, checked: what the handler's steps fill in. */
+typedef struct upload_ask {
+	const char *etype, *eid, *kind, *fname, *ctype; /* r's body */
+	const slate_entity *e;
+	const slate_entity_file *t; /* e's target of `kind` */
+	uint64_t size;
+	char sizes[24];
+	char fclean[256];
+	char upload_id[37];
+	char key[SLATE_STORE_KEY_MAX + 1];
+} upload_ask;
+
+/* The body: entity type and id, kind, file name, size and content type
+ * against the entity's declared targets. 0, or -1 after answering. */
+static int read_ask(slate_req *r, upload_ask *a)
 {
-	const slate_upload_signer *s = ud;
-	const slate_config *cfg = r->core->cfg;
-	if (slate_ratelimit_upload(r))
-		return -1;
 	if (!json_is_object(r->body))
 		return slate_res_error(r, 400, "VALIDATION_ERROR", NULL,
 				       "A JSON object body is required");
-	const char *etype = slate_upload_policy_body_str(r, "entity_type");
-	const char *eid =
-	    etype ? slate_upload_policy_body_str(r, "entity_id") : NULL;
-	const char *kname =
-	    eid ? slate_upload_policy_body_str(r, "kind") : NULL;
-	const char *fname =
-	    kname ? slate_upload_policy_body_str(r, "filename") : NULL;
-	const char *ctype =
-	    fname ? slate_upload_policy_body_str(r, "content_type") : NULL;
-	if (!ctype)
+	/* in this order, so the first one missing is the one named */
+	if (!(a->etype = slate_upload_policy_body_str(r, "entity_type")) ||
+	    !(a->eid = slate_upload_policy_body_str(r, "entity_id")) ||
+	    !(a->kind = slate_upload_policy_body_str(r, "kind")) ||
+	    !(a->fname = slate_upload_policy_body_str(r, "filename")) ||
+	    !(a->ctype = slate_upload_policy_body_str(r, "content_type")))
 		return -1;
-	const slate_entity *e = slate_entity_find(r->core, etype);
-	if (!e)
+	a->e = slate_entity_find(r->core, a->etype);
+	if (!a->e)
 		return slate_res_error(r, 400, "VALIDATION_ERROR",
 				       "entity_type",
-				       "Unknown entity type '%s'", etype);
-	if (!slate_uuid_valid(eid))
+				       "Unknown entity type '%s'", a->etype);
+	if (!slate_uuid_valid(a->eid))
 		return slate_res_error(r, 400, "VALIDATION_ERROR", "entity_id",
 				       "'entity_id' must be a UUID");
-	uint64_t size = 0;
-	const slate_entity_file *t = slate_upload_policy_target(
-	    r, e, kname, json_object_get(r->body, "size"), ctype, &size);
-	if (!t)
+	a->t = slate_upload_policy_target(r, a->e, a->kind,
+					  json_object_get(r->body, "size"),
+					  a->ctype, &a->size);
+	if (!a->t)
 		return -1;
-	char fclean[256];
-	if (!slate_upload_policy_filename(fname, fclean, sizeof(fclean)))
+	snprintf(a->sizes, sizeof(a->sizes), "%" PRIu64, a->size);
+	if (!slate_upload_policy_filename(a->fname, a->fclean,
+					  sizeof(a->fclean)))
 		return slate_res_error(r, 400, "VALIDATION_ERROR", "filename",
 				       "'filename' must be 1 to 200 characters "
 				       "of letters, digits, spaces and ._- and "
 				       "must not start with '.' or contain "
 				       "'..' or '/'");
-	/* The entity must be live; its row gives the key's values. */
-	const char *idp[1] = {eid};
-	slate_result *row = slate_db_exec_req(r, e->sql_get, 1, idp);
+	return 0;
+}
+
+/* A new upload id and the object key from the target's template and the
+ * entity's live row. 0, or -1 after answering (404 for no live row). */
+static int make_key(slate_req *r, upload_ask *a)
+{
+	const char *idp[1] = {a->eid};
+	slate_result *row = slate_db_exec_req(r, a->e->sql_get, 1, idp);
 	if (!row)
 		return slate_res_db_error(r);
 	if (slate_db_rows(row) == 0)
 		return slate_res_error(r, 404, "NOT_FOUND", "entity_id",
-				       "No %s with id %s", etype, eid);
-	char upload_id[37];
+				       "No %s with id %s", a->etype, a->eid);
 	long n = 0;
-	if (slate_uuid_v4(upload_id) || (strstr(t->key_template, "{n}") &&
-					 next_n(r, etype, eid, t->kind, &n)))
+	if (slate_uuid_v4(a->upload_id) ||
+	    (strstr(a->t->key_template, "{n}") &&
+	     next_n(r, a->etype, a->eid, a->t->kind, &n)))
 		return -1;
 	json_t *rowj = slate_entity_parse(slate_db_value(row, 0, 0));
-	char key[SLATE_STORE_KEY_MAX + 1];
-	int rc =
-	    slate_upload_key_expand(r, t->key_template, rowj, eid, upload_id,
-				    fclean, n, key, sizeof(key));
+	int rc = slate_upload_key_expand(r, a->t->key_template, rowj, a->eid,
+					 a->upload_id, a->fclean, n, a->key,
+					 sizeof(a->key));
 	json_decref(rowj);
-	if (rc)
-		return slate_req_failed(r)
-			   ? -1
-			   : slate_res_error(
-				 r, 400, "VALIDATION_ERROR", "filename",
-				 "The storage key would be too long");
+	if (rc && !slate_req_failed(r))
+		return slate_res_error(r, 400, "VALIDATION_ERROR", "filename",
+				       "The storage key would be too long");
+	return rc ? -1 : 0;
+}
 
-	char sizes[24], ttl[16];
-	snprintf(sizes, sizeof(sizes), "%" PRIu64, size);
-	snprintf(ttl, sizeof(ttl), "%d", cfg->upload_url_ttl_s);
-	const char *p[11] = {upload_id, etype,	    eid, t->field,
-			     kname,	"primary",  key, sizes,
-			     ctype,	r->user_id, ttl};
+/* The uploads row the PUT and the confirm check against. Its expiry as
+ * epoch seconds and ISO 8601 (request memory) in expires[0] and [1]. 0, or
+ * -1 after answering. */
+static int record_upload(slate_req *r, const upload_ask *a,
+			 const char *expires[2])
+{
+	char ttl[16];
+	snprintf(ttl, sizeof(ttl), "%d", r->core->cfg->upload_url_ttl_s);
+	const char *p[11] = {a->upload_id, a->etype,   a->eid, a->t->field,
+			     a->kind,	   "primary",  a->key, a->sizes,
+			     a->ctype,	   r->user_id, ttl};
 	slate_result *ins = slate_db_exec_req(
 	    r,
 	    "INSERT INTO uploads (upload_id, entity_type, entity_id, field, "
@@ -137,18 +153,36 @@ int slate_upload_request_h(slate_req *r, void *ud)
 	    11, p);
 	if (!ins)
 		return slate_res_db_error(r);
-	const char *expires = slate_db_value(ins, 0, 0);
-	const char *expires_iso = slate_db_value(ins, 0, 1);
-	char *url = upload_url(r, s, upload_id, key, kname, size, sizes, ctype,
-			       expires);
+	expires[0] = slate_db_value(ins, 0, 0);
+	expires[1] = slate_db_value(ins, 0, 1);
+	return 0;
+}
+
+/* 201 with where and how to PUT the bytes. */
+static int answer(slate_req *r, const slate_upload_signer *s,
+		  const upload_ask *a, const char *const expires[2])
+{
+	char *url = upload_url(r, s, a->upload_id, a->key, a->kind, a->size,
+			       a->sizes, a->ctype, expires[0]);
 	if (!url)
 		return -1;
-	json_t *data =
-	    json_pack("{s:s, s:s, s:s, s:{s:s, s:s}, s:s, s:s, s:s, s:I, s:s}",
-		      "upload_id", upload_id, "method", "PUT", "url", url,
-		      "headers", "Content-Type", ctype, "Content-Length", sizes,
-		      "key", key, "store", "primary", "field", t->field, "size",
-		      (json_int_t)size, "expires_at", expires_iso);
+	json_t *data = json_pack(
+	    "{s:s, s:s, s:s, s:{s:s, s:s}, s:s, s:s, s:s, s:I, s:s}",
+	    "upload_id", a->upload_id, "method", "PUT", "url", url, "headers",
+	    "Content-Type", a->ctype, "Content-Length", a->sizes, "key", a->key,
+	    "store", "primary", "field", a->t->field, "size",
+	    (json_int_t)a->size, "expires_at", expires[1]);
 	free(url);
 	return slate_res_json(r, 201, data);
+}
+
+int slate_upload_request_h(slate_req *r, void *ud)
+{
+	upload_ask a;
+	const char *expires[2] = {NULL, NULL};
+	memset(&a, 0, sizeof(a));
+	if (slate_ratelimit_upload(r) || read_ask(r, &a) || make_key(r, &a) ||
+	    record_upload(r, &a, expires))
+		return -1;
+	return answer(r, ud, &a, expires);
 }

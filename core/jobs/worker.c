@@ -242,6 +242,108 @@ static bool drain_notifies(PGconn *pg)
 	return any;
 }
 
+/* SIGTERM and SIGINT stop the loop; no SA_RESTART, so they interrupt the
+ * idle poll. */
+static void catch_stop_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_term;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigset_t unblock;
+	sigemptyset(&unblock);
+	sigaddset(&unblock, SIGTERM);
+	sigaddset(&unblock, SIGINT);
+	pthread_sigmask(SIG_UNBLOCK, &unblock, NULL);
+}
+
+/* The heartbeat thread, which must not take our SIGTERM. 0 or -1. */
+static int heartbeat_start(worker *w)
+{
+	sigset_t block, old;
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	int rc = pthread_create(&w->hb, NULL, heartbeat_main, w);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc ? -1 : 0;
+}
+
+static void heartbeat_stop(worker *w)
+{
+	pthread_mutex_lock(&w->lock);
+	w->hb_stop = true;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->lock);
+	pthread_join(w->hb, NULL);
+}
+
+/* Claim a batch of this worker's kinds and run it. How many were
+ * claimed. */
+static int claim_and_run(worker *w)
+{
+	PGresult *res = slate_jobs_claim(w->pg, w->me, w->kinds,
+					 w->cfg->jobs_batch, w->lease_ms);
+	int n = res ? PQntuples(res) : 0;
+	if (n > 0) {
+		set_holding(w, true);
+		run_batch(w, res);
+		set_holding(w, false);
+	}
+	PQclear(res);
+	return n;
+}
+
+/* Idle: sleep until a NOTIFY, the next due run_at (a retry after
+ * backoff), the next reap, or the poll interval. */
+static void idle_wait(worker *w, bool have_kinds, double next_reap)
+{
+	if (drain_notifies(w->pg))
+		return;
+	long wait = w->cfg->jobs_poll_ms;
+	if (have_kinds) {
+		long due = slate_jobs_next_due_ms(w->pg, w->kinds);
+		if (due >= 0 && due < wait)
+			wait = due < 2 ? 2 : due; /* due now, but locked by a
+						     peer */
+	}
+	long reap_in = (long)(next_reap - slate_now_ms());
+	if (reap_in < wait)
+		wait = reap_in < 1 ? 1 : reap_in;
+	struct pollfd pfd = {.fd = PQsocket(w->pg), .events = POLLIN};
+	if (pfd.fd >= 0)
+		poll(&pfd, 1, (int)wait);
+	drain_notifies(w->pg);
+}
+
+/* Reap expired leases, run what can be claimed, otherwise wait; until
+ * told to stop or half the CPU budget is spent. */
+static void work_loop(worker *w)
+{
+	bool have_kinds = strcmp(w->kinds, "{}") != 0;
+	double next_reap = 0;
+	while (!w_stop && !w->recycle) {
+		if (worker_connect(w)) {
+			usleep((useconds_t)w->cfg->jobs_poll_ms * 1000);
+			continue;
+		}
+		double now = slate_now_ms();
+		if (now >= next_reap) {
+			slate_jobs_reap(w->pg, w->cfg);
+			next_reap = now + w->cfg->jobs_poll_ms;
+		}
+		if (have_kinds && claim_and_run(w) > 0)
+			continue;
+		idle_wait(w, have_kinds, next_reap);
+	}
+	if (w->recycle)
+		slate_log(SLATE_LOG_INFO, "worker", NULL,
+			  "worker %s used half its CPU budget: recycling",
+			  w->me);
+}
+
 int slate_workers_worker_main(slate_core *core, const char *conninfo)
 {
 	worker w;
@@ -254,94 +356,20 @@ int slate_workers_worker_main(slate_core *core, const char *conninfo)
 	worker_link_name(w.me, sizeof(w.me), getpid());
 	pthread_mutex_init(&w.lock, NULL);
 	pthread_cond_init(&w.cv, NULL);
-
-	/* No SA_RESTART: SIGTERM must interrupt the idle poll. */
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_term;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigset_t unblock;
-	sigemptyset(&unblock);
-	sigaddset(&unblock, SIGTERM);
-	sigaddset(&unblock, SIGINT);
-	pthread_sigmask(SIG_UNBLOCK, &unblock, NULL);
+	catch_stop_signals();
 
 	int status = 1;
 	bool hb_started = false;
 	w.kinds = slate_jobs_kinds_literal();
-	if (!w.kinds || worker_connect(&w))
-		goto out;
-	/* The heartbeat thread must not take our SIGTERM. */
-	sigset_t block, old;
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &block, &old);
-	hb_started = pthread_create(&w.hb, NULL, heartbeat_main, &w) == 0;
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (!hb_started)
-		goto out;
-	slate_log(SLATE_LOG_INFO, "worker", NULL, "worker %s runs kinds %s",
-		  w.me, w.kinds);
-
-	bool have_kinds = strcmp(w.kinds, "{}") != 0;
-	double next_reap = 0;
-	status = 0;
-	while (!w_stop && !w.recycle) {
-		if (worker_connect(&w)) {
-			usleep((useconds_t)w.cfg->jobs_poll_ms * 1000);
-			continue;
-		}
-		double now = slate_now_ms();
-		if (now >= next_reap) {
-			slate_jobs_reap(w.pg, w.cfg);
-			next_reap = now + w.cfg->jobs_poll_ms;
-		}
-		if (have_kinds) {
-			PGresult *res = slate_jobs_claim(
-			    w.pg, w.me, w.kinds, w.cfg->jobs_batch, w.lease_ms);
-			int n = res ? PQntuples(res) : 0;
-			if (n > 0) {
-				set_holding(&w, true);
-				run_batch(&w, res);
-				set_holding(&w, false);
-			}
-			PQclear(res);
-			if (n > 0)
-				continue;
-		}
-		/* Idle: sleep until a NOTIFY, the next due run_at (a retry
-		 * after backoff), the next reap, or the poll interval. */
-		if (drain_notifies(w.pg))
-			continue;
-		long wait = w.cfg->jobs_poll_ms;
-		if (have_kinds) {
-			long due = slate_jobs_next_due_ms(w.pg, w.kinds);
-			if (due >= 0 && due < wait)
-				wait = due < 2 ? 2 : due; /* due now, but locked
-							     by a peer */
-		}
-		long reap_in = (long)(next_reap - slate_now_ms());
-		if (reap_in < wait)
-			wait = reap_in < 1 ? 1 : reap_in;
-		struct pollfd pfd = {.fd = PQsocket(w.pg), .events = POLLIN};
-		if (pfd.fd >= 0)
-			poll(&pfd, 1, (int)wait);
-		drain_notifies(w.pg);
-	}
-	if (w.recycle)
+	if (w.kinds && worker_connect(&w) == 0 && heartbeat_start(&w) == 0) {
+		hb_started = true;
 		slate_log(SLATE_LOG_INFO, "worker", NULL,
-			  "worker %s used half its CPU budget: recycling",
-			  w.me);
-out:
-	if (hb_started) {
-		pthread_mutex_lock(&w.lock);
-		w.hb_stop = true;
-		pthread_cond_signal(&w.cv);
-		pthread_mutex_unlock(&w.lock);
-		pthread_join(w.hb, NULL);
+			  "worker %s runs kinds %s", w.me, w.kinds);
+		work_loop(&w);
+		status = 0;
 	}
+	if (hb_started)
+		heartbeat_stop(&w);
 	if (w.pg && PQstatus(w.pg) == CONNECTION_OK)
 		slate_jobs_release(w.pg, w.me, NULL);
 	PQfinish(w.pg);

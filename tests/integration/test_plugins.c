@@ -118,7 +118,7 @@ static void test_log_request_id(void)
 	char line[4096];
 	CU_ASSERT(log_line("ping log lg1", line, sizeof(line)) &&
 		  strstr(line, "\"requestId\":\"logtest-7f3a9c21\"") &&
-		  strstr(line, "\"component\":\"testplug\""));
+		  strstr(line, "\"module\":\"testplug\""));
 	CU_ASSERT(log_line("ping req_log lg1", line, sizeof(line)) &&
 		  strstr(line, "\"requestId\":\"logtest-7f3a9c21\""));
 	/* init runs on no request: its line names none */
