@@ -699,22 +699,16 @@ static void test_disabled(void)
 
 int main(void)
 {
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	CU_pSuite s = CU_add_suite("clips", suite_init, suite_clean);
-	CU_add_test(s, "CRUD, defaults, audit, soft delete", test_crud);
-	CU_add_test(s, "filters, sort, bad filters", test_filters);
-	CU_add_test(s, "assign and unassign an episode", test_assign_unassign);
-	CU_add_test(s, "full-text search", test_search);
-	CU_add_test(s, "deleting an episode keeps its clips standalone",
-		    test_episode_delete_keeps_clips);
-	CU_add_test(s, "bad inputs change nothing",
-		    test_bad_inputs_change_nothing);
-	CU_add_test(s, "disabled: routes 404, table untouched", test_disabled);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	unsigned failed =
-	    CU_get_number_of_failures() + CU_get_number_of_suites_failed();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	const th_test tests[] = {
+	    {"CRUD, defaults, audit, soft delete", test_crud},
+	    {"filters, sort, bad filters", test_filters},
+	    {"assign and unassign an episode", test_assign_unassign},
+	    {"full-text search", test_search},
+	    {"deleting an episode keeps its clips standalone",
+	     test_episode_delete_keeps_clips},
+	    {"bad inputs change nothing", test_bad_inputs_change_nothing},
+	    {"disabled: routes 404, table untouched", test_disabled},
+	    {NULL, NULL},
+	};
+	return th_main("clips", suite_init, suite_clean, tests);
 }

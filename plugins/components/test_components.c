@@ -335,19 +335,13 @@ static void test_disabled(void)
 
 int main(void)
 {
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	CU_pSuite s = CU_add_suite("components", suite_init, suite_clean);
-	CU_add_test(s, "nested CRUD, filters, audit", test_crud);
-	CU_add_test(s, "deleting the episode hides its components",
-		    test_episode_delete_cascades);
-	CU_add_test(s, "bad inputs change nothing",
-		    test_bad_inputs_change_nothing);
-	CU_add_test(s, "disabled: routes 404, table untouched", test_disabled);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	unsigned failed =
-	    CU_get_number_of_failures() + CU_get_number_of_suites_failed();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	const th_test tests[] = {
+	    {"nested CRUD, filters, audit", test_crud},
+	    {"deleting the episode hides its components",
+	     test_episode_delete_cascades},
+	    {"bad inputs change nothing", test_bad_inputs_change_nothing},
+	    {"disabled: routes 404, table untouched", test_disabled},
+	    {NULL, NULL},
+	};
+	return th_main("components", suite_init, suite_clean, tests);
 }

@@ -360,20 +360,13 @@ static void test_contact_details_private(void)
 
 int main(void)
 {
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	CU_pSuite s = CU_add_suite("guests", suite_init, suite_clean);
-	CU_add_test(s, "CRUD, defaults, filters", test_crud);
-	CU_add_test(s, "bad inputs change nothing",
-		    test_bad_inputs_change_nothing);
-	CU_add_test(s, "consent timestamp set by the server",
-		    test_consent_timestamp);
-	CU_add_test(s, "contact details masked in audit, absent from logs",
-		    test_contact_details_private);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	unsigned failed =
-	    CU_get_number_of_failures() + CU_get_number_of_suites_failed();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	const th_test tests[] = {
+	    {"CRUD, defaults, filters", test_crud},
+	    {"bad inputs change nothing", test_bad_inputs_change_nothing},
+	    {"consent timestamp set by the server", test_consent_timestamp},
+	    {"contact details masked in audit, absent from logs",
+	     test_contact_details_private},
+	    {NULL, NULL},
+	};
+	return th_main("guests", suite_init, suite_clean, tests);
 }
