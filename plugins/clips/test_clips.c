@@ -633,7 +633,7 @@ static void test_bad_inputs_change_nothing(void)
 
 static void test_disabled(void)
 {
-	char id[64], ep[64], body[300], cfg[700];
+	char id[64], ep[64], body[300];
 	snprintf(body, sizeof(body),
 		 "{\"show_id\":\"%s\",\"title\":\"Kept\",\"episode_number\":"
 		 "55}",
@@ -644,12 +644,10 @@ static void test_disabled(void)
 	CU_ASSERT_FATAL(new_clip(body, id));
 
 	/* a second slated on the same database with clips turned off */
-	snprintf(cfg, sizeof(cfg),
-		 "{\"database_url\": \"host=%s dbname=slate user=slate\", "
-		 "\"plugins\": {\"clips\": {\"enabled\": false}}}",
-		 th_cluster_dir(&srv));
 	th_server off;
-	CU_ASSERT_FATAL(th_start(&off, cfg) == 0);
+	CU_ASSERT_FATAL(
+	    th_start_beside(&off, &srv, "{\"clips\": {\"enabled\": false}}") ==
+	    0);
 	long clips = th_sql_long(&srv, "SELECT count(*) FROM clips");
 	char path[200];
 	const char *gone[][2] = {

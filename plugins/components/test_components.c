@@ -298,15 +298,14 @@ static void test_bad_episodes_change_nothing(void)
 
 static void test_disabled(void)
 {
-	char id[64], cfg[700], path[200];
+	char id[64], path[200];
 	CU_ASSERT_FATAL(new_component(ep1, "\"component_type\":\"outro\"", id));
 	long rows = th_sql_long(&srv, "SELECT count(*) FROM components");
-	snprintf(cfg, sizeof(cfg),
-		 "{\"database_url\": \"host=%s dbname=slate user=slate\", "
-		 "\"plugins\": {\"components\": {\"enabled\": false}}}",
-		 th_cluster_dir(&srv));
+	/* a second slated on the same database with components off */
 	th_server off;
-	CU_ASSERT_FATAL(th_start(&off, cfg) == 0);
+	CU_ASSERT_FATAL(
+	    th_start_beside(&off, &srv,
+			    "{\"components\": {\"enabled\": false}}") == 0);
 	th_resp r;
 	snprintf(path, sizeof(path), "/api/v1/episodes/%s/components", ep1);
 	CU_ASSERT_FATAL(th_req(&off, "GET", path, NULL, NULL, &r) == 0);

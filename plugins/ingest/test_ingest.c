@@ -707,16 +707,15 @@ static void test_rescan(void)
 /* A bad config refuses the plugin with the key named; slated goes on. */
 static void test_bad_config(void)
 {
-	char cfg[1024];
+	char plugins[1024];
 	static char out[65536];
-	snprintf(cfg, sizeof(cfg),
-		 "{\"database_url\": \"host=%s dbname=slate user=slate\", "
-		 "\"plugins\": {" PLUGINS
-		 "\"ingest\": {\"enabled\": true, \"config\": {\"folders\": "
-		 "[{\"path\": \"%s\", \"talent_source\": \"Nobody\"}]}}}}",
-		 th_cluster_dir(&srv), shared_dir);
+	snprintf(plugins, sizeof(plugins),
+		 "{" PLUGINS "\"ingest\": {\"enabled\": true, \"config\": "
+		 "{\"folders\": [{\"path\": \"%s\", \"talent_source\": "
+		 "\"Nobody\"}]}}}",
+		 shared_dir);
 	th_server bad;
-	CU_ASSERT_FATAL(th_start(&bad, cfg) == 0);
+	CU_ASSERT_FATAL(th_start_beside(&bad, &srv, plugins) == 0);
 	FILE *fp = fopen(bad.log_path, "r");
 	size_t n = fp ? fread(out, 1, sizeof(out) - 1, fp) : 0;
 	out[n] = '\0';
