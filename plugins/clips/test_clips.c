@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "th_contract.h"
 
 #define NO_ID "00000000-0000-4000-8000-000000000000"
 
@@ -77,6 +78,110 @@ static int suite_clean(void)
 	return 0;
 }
 
+/* ---- the entity contract ---------------------------------------------- */
+
+/* What every entity does, and the clip's enums, required fields, episode
+ * reference and filters. */
+static void test_contract(void)
+{
+	const th_bad_input bad[] = {
+	    /* required, and talent_source a closed list, case included */
+	    {"POST", "{\"file_reference\":\"f\"}", false, "talent_source", 0,
+	     NULL},
+	    {"POST", "{\"talent_source\":\"Lala\"}", false, "file_reference", 0,
+	     NULL},
+	    {"POST", "{\"talent_source\":\"Bob\",\"file_reference\":\"f\"}",
+	     false, "talent_source", 0, "Lala, JustAWomanInHerPrime, Guest"},
+	    {"POST", "{\"talent_source\":\"lala\",\"file_reference\":\"f\"}",
+	     false, "talent_source", 0, NULL},
+	    {"POST", "{\"talent_source\":\"Lala\",\"file_reference\":null}",
+	     false, "file_reference", 0, NULL},
+	    {"POST",
+	     "{\"talent_source\":\"Lala\",\"file_reference\":\"f\","
+	     "\"quality_rating\":\"great\"}",
+	     false, "quality_rating", 0, NULL},
+	    {"POST",
+	     "{\"talent_source\":\"Lala\",\"file_reference\":\"f\","
+	     "\"status\":\"done\"}",
+	     false, "status", 0, NULL},
+	    {"POST",
+	     "{\"talent_source\":\"Lala\",\"file_reference\":\"f\","
+	     "\"approval_status\":\"ok\"}",
+	     false, "approval_status", 0, NULL},
+	    {"POST",
+	     "{\"talent_source\":\"Lala\",\"file_reference\":\"f\","
+	     "\"take_number\":0}",
+	     false, "take_number", 0, NULL},
+	    {"POST",
+	     "{\"talent_source\":\"Lala\",\"file_reference\":\"f\","
+	     "\"take_number\":\"1\"}",
+	     false, "take_number", 0, NULL},
+	    {"POST",
+	     "{\"talent_source\":\"Lala\",\"file_reference\":\"f\","
+	     "\"tags\":[1]}",
+	     false, "tags", 0, NULL},
+	    {"POST",
+	     "{\"talent_source\":\"Lala\",\"file_reference\":\"f\","
+	     "\"episode_id\":\"" NO_ID "\"}",
+	     false, "episode_id", 422, NULL},
+	    {"POST",
+	     "{\"talent_source\":\"Lala\",\"file_reference\":\"f\","
+	     "\"episode_id\":\"ep-1\"}",
+	     false, "episode_id", 0, NULL},
+	    {"POST",
+	     "{\"talent_source\":\"Lala\",\"file_reference\":\"f\","
+	     "\"clip_id\":\"" NO_ID "\"}",
+	     false, "clip_id", 0, NULL},
+	    {"POST",
+	     "{\"talent_source\":\"Lala\",\"file_reference\":\"f\","
+	     "\"duration\":5}",
+	     false, "duration", 0, NULL},
+	    {"PATCH", "{\"file_reference\":null}", true, "file_reference", 0,
+	     NULL},
+	    {"PATCH", "{\"status\":null}", true, "status", 0, NULL},
+	    {"PATCH", "{\"talent_source\":\"Nobody\"}", true, "talent_source",
+	     0, NULL},
+	    {"PATCH", "{\"episode_id\":\"" NO_ID "\"}", true, "episode_id", 422,
+	     NULL},
+	    /* list filters: 400 naming the parameter */
+	    {"GET", "talent_source=Bob", false, "talent_source", 0,
+	     "Lala, JustAWomanInHerPrime, Guest"},
+	    {"GET", "talent_source=Lala,Bob", false, "talent_source", 0, NULL},
+	    {"GET", "talent_source=%27%20OR%201%3D1%20--", false,
+	     "talent_source", 0, NULL},
+	    {"GET", "quality_rating=great", false, "quality_rating", 0, NULL},
+	    {"GET", "status=done", false, "status", 0, NULL},
+	    {"GET", "take_number=0", false, "take_number", 0, NULL},
+	    {"GET", "take_number=x", false, "take_number", 0, NULL},
+	    {"GET", "standalone=maybe", false, "standalone", 0, NULL},
+	    {"GET", "show_id=not-a-uuid", false, "show_id", 0, NULL},
+	    {"GET", "episode_id=1", false, "episode_id", 0, NULL},
+	    {"GET", "season_number=1.5", false, "season_number", 0, NULL},
+	    {"GET", "sort=notes", false, "sort", 0, NULL},
+	    {NULL, NULL, false, NULL, 0, NULL},
+	};
+	const th_entity e = {
+	    .path = "/api/v1/clips",
+	    .id_key = "clip_id",
+	    .id_param = "clipId",
+	    .table = "clips",
+	    .audit_type = "clip",
+	    .create_a = "{\"talent_source\":\"JustAWomanInHerPrime\","
+			"\"file_reference\":\"raw/contract-a.mov\","
+			"\"take_number\":1,\"clip_type\":\"b_roll\","
+			"\"scene_description\":\"contract, first take\","
+			"\"tags\":[\"contract\"]}",
+	    .create_b = "{\"talent_source\":\"Guest\",\"file_reference\":"
+			"\"raw/contract-b.mov\",\"take_number\":2}",
+	    .patch = "{\"quality_rating\":\"hero\",\"notes\":\"keep the "
+		     "ending\"}",
+	    .filter = "talent_source=JustAWomanInHerPrime",
+	    .sort = "take_number",
+	    .bad = bad,
+	};
+	th_contract_run(&srv, &e);
+}
+
 /* ---- CRUD ------------------------------------------------------------- */
 
 static void test_crud(void)
@@ -130,18 +235,11 @@ static void test_crud(void)
 		 id);
 	CU_ASSERT_EQUAL(th_sql_long(&srv, sql), 7); /* create + 6 fields */
 
+	/* deleted: gone from its episode's list too */
 	CU_ASSERT_EQUAL(status_of("DELETE", path, NULL), 200);
-	CU_ASSERT_EQUAL(status_of("GET", path, NULL), 404);
-	CU_ASSERT_EQUAL(status_of("PATCH", path, "{\"notes\":\"x\"}"), 404);
-	CU_ASSERT_EQUAL(status_of("DELETE", path, NULL), 404);
 	char list[200];
 	snprintf(list, sizeof(list), "/api/v1/clips?episode_id=%s", ep1);
 	CU_ASSERT_EQUAL(total_of(list), 0);
-	snprintf(sql, sizeof(sql),
-		 "SELECT count(*) FROM clips WHERE clip_id = '%s' AND "
-		 "deleted_at IS NOT NULL",
-		 id);
-	CU_ASSERT_EQUAL(th_sql_long(&srv, sql), 1);
 }
 
 /* ---- filters ---------------------------------------------------------- */
@@ -235,41 +333,6 @@ static void test_filters(void)
 	CU_ASSERT_EQUAL(json_integer_value(json_object_get(
 			    json_array_get(data, 0), "take_number")),
 			3);
-	th_resp_free(&r);
-
-	/* bad filters: 400 naming the parameter, enums listing the values */
-	struct {
-		const char *query, *field;
-	} bad[] = {
-	    {"talent_source=Bob", "talent_source"},
-	    {"talent_source=Lala,Bob", "talent_source"},
-	    {"talent_source=%27%20OR%201%3D1%20--", "talent_source"},
-	    {"quality_rating=great", "quality_rating"},
-	    {"status=done", "status"},
-	    {"take_number=0", "take_number"},
-	    {"take_number=x", "take_number"},
-	    {"standalone=maybe", "standalone"},
-	    {"show_id=not-a-uuid", "show_id"},
-	    {"episode_id=1", "episode_id"},
-	    {"season_number=1.5", "season_number"},
-	    {"sort=notes", "sort"},
-	    {"bogus=1", "bogus"},
-	};
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		char path[300];
-		snprintf(path, sizeof(path), "/api/v1/clips?%s", bad[i].query);
-		CU_ASSERT_FATAL(th_req(&srv, "GET", path, NULL, NULL, &r) == 0);
-		CU_ASSERT_EQUAL(r.status, 400);
-		if (strcmp(th_err_field(&r), bad[i].field))
-			fprintf(stderr, "query %s: %s\n", bad[i].query, r.body);
-		CU_ASSERT_STRING_EQUAL(th_err_field(&r), bad[i].field);
-		th_resp_free(&r);
-	}
-	CU_ASSERT_FATAL(th_req(&srv, "GET", "/api/v1/clips?talent_source=Bob",
-			       NULL, NULL, &r) == 0);
-	const char *msg = json_string_value(json_object_get(
-	    json_array_get(json_object_get(r.json, "errors"), 0), "message"));
-	CU_ASSERT(msg && strstr(msg, "Lala, JustAWomanInHerPrime, Guest"));
 	th_resp_free(&r);
 }
 
@@ -537,71 +600,7 @@ static void test_bad_inputs_change_nothing(void)
 		long status;
 		const char *field;
 	} cases[] = {
-	    {"POST", "/api/v1/clips", "{\"file_reference\":\"f\"}", 400,
-	     "talent_source"},
-	    {"POST", "/api/v1/clips", "{\"talent_source\":\"Lala\"}", 400,
-	     "file_reference"},
-	    {"POST", "/api/v1/clips",
-	     "{\"talent_source\":\"Bob\",\"file_reference\":\"f\"}", 400,
-	     "talent_source"},
-	    {"POST", "/api/v1/clips",
-	     "{\"talent_source\":\"lala\",\"file_reference\":\"f\"}", 400,
-	     "talent_source"},
-	    {"POST", "/api/v1/clips",
-	     "{\"talent_source\":\"Lala\",\"file_reference\":null}", 400,
-	     "file_reference"},
-	    {"POST", "/api/v1/clips",
-	     "{\"talent_source\":\"Lala\",\"file_reference\":\"f\","
-	     "\"quality_rating\":\"great\"}",
-	     400, "quality_rating"},
-	    {"POST", "/api/v1/clips",
-	     "{\"talent_source\":\"Lala\",\"file_reference\":\"f\","
-	     "\"status\":\"done\"}",
-	     400, "status"},
-	    {"POST", "/api/v1/clips",
-	     "{\"talent_source\":\"Lala\",\"file_reference\":\"f\","
-	     "\"approval_status\":\"ok\"}",
-	     400, "approval_status"},
-	    {"POST", "/api/v1/clips",
-	     "{\"talent_source\":\"Lala\",\"file_reference\":\"f\","
-	     "\"take_number\":0}",
-	     400, "take_number"},
-	    {"POST", "/api/v1/clips",
-	     "{\"talent_source\":\"Lala\",\"file_reference\":\"f\","
-	     "\"take_number\":\"1\"}",
-	     400, "take_number"},
-	    {"POST", "/api/v1/clips",
-	     "{\"talent_source\":\"Lala\",\"file_reference\":\"f\","
-	     "\"tags\":[1]}",
-	     400, "tags"},
-	    {"POST", "/api/v1/clips",
-	     "{\"talent_source\":\"Lala\",\"file_reference\":\"f\","
-	     "\"episode_id\":\"" NO_ID "\"}",
-	     422, "episode_id"},
-	    {"POST", "/api/v1/clips",
-	     "{\"talent_source\":\"Lala\",\"file_reference\":\"f\","
-	     "\"episode_id\":\"ep-1\"}",
-	     400, "episode_id"},
-	    {"POST", "/api/v1/clips",
-	     "{\"talent_source\":\"Lala\",\"file_reference\":\"f\","
-	     "\"clip_id\":\"" NO_ID "\"}",
-	     400, "clip_id"},
-	    {"POST", "/api/v1/clips",
-	     "{\"talent_source\":\"Lala\",\"file_reference\":\"f\","
-	     "\"duration\":5}",
-	     400, "duration"},
-	    {"PATCH", item, "{\"file_reference\":null}", 400, "file_reference"},
-	    {"PATCH", item, "{\"status\":null}", 400, "status"},
-	    {"PATCH", item, "{\"talent_source\":\"Nobody\"}", 400,
-	     "talent_source"},
-	    {"PATCH", item, "{\"episode_id\":\"" NO_ID "\"}", 422,
-	     "episode_id"},
 	    {"PATCH", item, to_deleted, 422, "episode_id"},
-	    {"PATCH", item, "{}", 400, ""},
-	    {"PATCH", "/api/v1/clips/" NO_ID, "{\"notes\":\"x\"}", 404,
-	     "clipId"},
-	    {"GET", "/api/v1/clips/nope", NULL, 400, "clipId"},
-	    {"DELETE", "/api/v1/clips/" NO_ID, NULL, 404, "clipId"},
 	    {"POST", assign, "{\"episode_id\":\"" NO_ID "\"}", 422,
 	     "episode_id"},
 	    {"POST", assign, to_deleted, 422, "episode_id"},
@@ -634,7 +633,7 @@ static void test_bad_inputs_change_nothing(void)
 
 static void test_disabled(void)
 {
-	char id[64], ep[64], body[300], cfg[700];
+	char id[64], ep[64], body[300];
 	snprintf(body, sizeof(body),
 		 "{\"show_id\":\"%s\",\"title\":\"Kept\",\"episode_number\":"
 		 "55}",
@@ -645,12 +644,10 @@ static void test_disabled(void)
 	CU_ASSERT_FATAL(new_clip(body, id));
 
 	/* a second slated on the same database with clips turned off */
-	snprintf(cfg, sizeof(cfg),
-		 "{\"database_url\": \"host=%s dbname=slate user=slate\", "
-		 "\"plugins\": {\"clips\": {\"enabled\": false}}}",
-		 th_cluster_dir(&srv));
 	th_server off;
-	CU_ASSERT_FATAL(th_start(&off, cfg) == 0);
+	CU_ASSERT_FATAL(
+	    th_start_beside(&off, &srv, "{\"clips\": {\"enabled\": false}}") ==
+	    0);
 	long clips = th_sql_long(&srv, "SELECT count(*) FROM clips");
 	char path[200];
 	const char *gone[][2] = {
@@ -699,22 +696,17 @@ static void test_disabled(void)
 
 int main(void)
 {
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	CU_pSuite s = CU_add_suite("clips", suite_init, suite_clean);
-	CU_add_test(s, "CRUD, defaults, audit, soft delete", test_crud);
-	CU_add_test(s, "filters, sort, bad filters", test_filters);
-	CU_add_test(s, "assign and unassign an episode", test_assign_unassign);
-	CU_add_test(s, "full-text search", test_search);
-	CU_add_test(s, "deleting an episode keeps its clips standalone",
-		    test_episode_delete_keeps_clips);
-	CU_add_test(s, "bad inputs change nothing",
-		    test_bad_inputs_change_nothing);
-	CU_add_test(s, "disabled: routes 404, table untouched", test_disabled);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	unsigned failed =
-	    CU_get_number_of_failures() + CU_get_number_of_suites_failed();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	const th_test tests[] = {
+	    {"the entity contract", test_contract},
+	    {"CRUD, defaults, audit, soft delete", test_crud},
+	    {"filters, sort, bad filters", test_filters},
+	    {"assign and unassign an episode", test_assign_unassign},
+	    {"full-text search", test_search},
+	    {"deleting an episode keeps its clips standalone",
+	     test_episode_delete_keeps_clips},
+	    {"bad inputs change nothing", test_bad_inputs_change_nothing},
+	    {"disabled: routes 404, table untouched", test_disabled},
+	    {NULL, NULL},
+	};
+	return th_main("clips", suite_init, suite_clean, tests);
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "th_contract.h"
 
 #define NO_ID "00000000-0000-4000-8000-000000000000"
 
@@ -68,6 +69,85 @@ static int suite_clean(void)
 {
 	th_stop(&srv);
 	return 0;
+}
+
+/* What every entity does, nested under an episode, and the component's
+ * enums, JSON metadata and fixed parent. */
+static void test_contract(void)
+{
+	char ep[64], list[200], with_parent[300], move[200];
+	CU_ASSERT_FATAL(new_episode(5, ep));
+	snprintf(list, sizeof(list), "/api/v1/episodes/%s/components", ep);
+	/* the parent is the path's, and stays */
+	snprintf(with_parent, sizeof(with_parent),
+		 "{\"component_type\":\"audio\",\"file_reference\":\"f\","
+		 "\"episode_id\":\"%s\"}",
+		 ep1);
+	snprintf(move, sizeof(move), "{\"episode_id\":\"%s\"}", ep1);
+	const th_bad_input bad[] = {
+	    {"POST", "{\"file_reference\":\"f\"}", false, "component_type", 0,
+	     NULL},
+	    {"POST", "{\"component_type\":\"audio\"}", false, "file_reference",
+	     0, NULL},
+	    /* the enum's values are named */
+	    {"POST",
+	     "{\"component_type\":\"podcast\",\"file_reference\":\"f\"}", false,
+	     "component_type", 0, "audio, music, trailer"},
+	    {"POST",
+	     "{\"component_type\":\"audio\",\"file_reference\":\"f\","
+	     "\"status\":\"done\"}",
+	     false, "status", 0, NULL},
+	    {"POST",
+	     "{\"component_type\":\"audio\",\"file_reference\":\"f\","
+	     "\"metadata\":[]}",
+	     false, "metadata", 0, NULL},
+	    {"POST",
+	     "{\"component_type\":\"audio\",\"file_reference\":\"f\","
+	     "\"metadata\":null}",
+	     false, "metadata", 0, NULL},
+	    {"POST",
+	     "{\"component_type\":\"audio\",\"file_reference\":\"f\","
+	     "\"file_size_bytes\":-1}",
+	     false, "file_size_bytes", 0, NULL},
+	    {"POST",
+	     "{\"component_type\":\"audio\",\"file_reference\":\"f\","
+	     "\"bitrate\":1}",
+	     false, "bitrate", 0, NULL},
+	    {"POST", with_parent, false, "episode_id", 0, NULL},
+	    {"PATCH", move, true, "episode_id", 0, NULL},
+	    {"PATCH", "{\"file_reference\":null}", true, "file_reference", 0,
+	     NULL},
+	    {"PATCH", "{\"component_type\":null}", true, "component_type", 0,
+	     NULL},
+	    {"PATCH", "{\"component_type\":\"Audio\"}", true, "component_type",
+	     0, NULL},
+	    {"PATCH", "{\"created_at\":\"2020-01-01T00:00:00Z\"}", true,
+	     "created_at", 0, NULL},
+	    /* list queries */
+	    {"GET", "component_type=podcast", false, "component_type", 0, NULL},
+	    {"GET", "status=done", false, "status", 0, NULL},
+	    {"GET", "sort=description", false, "sort", 0, NULL},
+	    {NULL, NULL, false, NULL, 0, NULL},
+	};
+	const th_entity e = {
+	    .path = list,
+	    .item_path = "/api/v1/components",
+	    .id_key = "component_id",
+	    .id_param = "componentId",
+	    .table = "components",
+	    .audit_type = "component",
+	    .create_a = "{\"component_type\":\"audio\",\"file_reference\":"
+			"\"components/a.wav\",\"duration_seconds\":10,"
+			"\"metadata\":{\"codec\":\"pcm\"}}",
+	    .create_b = "{\"component_type\":\"music\",\"file_reference\":"
+			"\"components/b.wav\",\"duration_seconds\":20}",
+	    .patch = "{\"status\":\"processing\",\"component_subtype\":"
+		     "\"background_music\"}",
+	    .filter = "component_type=audio",
+	    .sort = "duration_seconds",
+	    .bad = bad,
+	};
+	th_contract_run(&srv, &e);
 }
 
 static void test_crud(void)
@@ -133,10 +213,6 @@ static void test_crud(void)
 	th_resp_free(&r);
 
 	CU_ASSERT_EQUAL(status_of("DELETE", path, NULL), 200);
-	CU_ASSERT_EQUAL(status_of("GET", path, NULL), 404);
-	CU_ASSERT_EQUAL(status_of("PATCH", path, "{\"status\":\"ready\"}"),
-			404);
-	CU_ASSERT_EQUAL(status_of("DELETE", path, NULL), 404);
 	CU_ASSERT_EQUAL(total_of(list), 1);
 	/* only nested routes list and create */
 	CU_ASSERT_EQUAL(status_of("GET", "/api/v1/components", NULL), 404);
@@ -184,57 +260,21 @@ static void test_episode_delete_cascades(void)
 	CU_ASSERT_EQUAL(total_of(ep1_list), ep1_before);
 }
 
-static void test_bad_inputs_change_nothing(void)
+/* Requests on episodes that are not there, or are no id. */
+static void test_bad_episodes_change_nothing(void)
 {
-	char id[64], item[200], list[200], gone_list[200], gone[64];
-	CU_ASSERT_FATAL(new_component(ep2, "\"component_type\":\"sfx\"", id));
+	char item[200], gone_list[200], gone[64];
 	CU_ASSERT_FATAL(new_episode(4, gone));
 	snprintf(item, sizeof(item), "/api/v1/episodes/%s", gone);
 	CU_ASSERT_EQUAL(status_of("DELETE", item, NULL), 200);
 	snprintf(gone_list, sizeof(gone_list), "/api/v1/episodes/%s/components",
 		 gone);
-	snprintf(item, sizeof(item), "/api/v1/components/%s", id);
-	snprintf(list, sizeof(list), "/api/v1/episodes/%s/components", ep2);
-	char with_parent[300];
-	snprintf(with_parent, sizeof(with_parent),
-		 "{\"component_type\":\"audio\",\"file_reference\":\"f\","
-		 "\"episode_id\":\"%s\"}",
-		 ep1);
-	char move[200];
-	snprintf(move, sizeof(move), "{\"episode_id\":\"%s\"}", ep1);
 
 	struct {
 		const char *method, *path, *body;
 		long status;
 		const char *field;
 	} cases[] = {
-	    {"POST", list, "{\"file_reference\":\"f\"}", 400, "component_type"},
-	    {"POST", list, "{\"component_type\":\"audio\"}", 400,
-	     "file_reference"},
-	    {"POST", list,
-	     "{\"component_type\":\"podcast\",\"file_reference\":\"f\"}", 400,
-	     "component_type"},
-	    {"POST", list,
-	     "{\"component_type\":\"audio\",\"file_reference\":\"f\","
-	     "\"status\":\"done\"}",
-	     400, "status"},
-	    {"POST", list,
-	     "{\"component_type\":\"audio\",\"file_reference\":\"f\","
-	     "\"metadata\":[]}",
-	     400, "metadata"},
-	    {"POST", list,
-	     "{\"component_type\":\"audio\",\"file_reference\":\"f\","
-	     "\"metadata\":null}",
-	     400, "metadata"},
-	    {"POST", list,
-	     "{\"component_type\":\"audio\",\"file_reference\":\"f\","
-	     "\"file_size_bytes\":-1}",
-	     400, "file_size_bytes"},
-	    {"POST", list,
-	     "{\"component_type\":\"audio\",\"file_reference\":\"f\","
-	     "\"bitrate\":1}",
-	     400, "bitrate"},
-	    {"POST", list, with_parent, 400, "episode_id"},
 	    {"POST", "/api/v1/episodes/" NO_ID "/components",
 	     "{\"component_type\":\"audio\",\"file_reference\":\"f\"}", 404,
 	     "episodeId"},
@@ -244,17 +284,6 @@ static void test_bad_inputs_change_nothing(void)
 	    {"POST", "/api/v1/episodes/x/components",
 	     "{\"component_type\":\"audio\",\"file_reference\":\"f\"}", 400,
 	     "episodeId"},
-	    {"PATCH", item, move, 400, "episode_id"},
-	    {"PATCH", item, "{\"file_reference\":null}", 400, "file_reference"},
-	    {"PATCH", item, "{\"component_type\":null}", 400, "component_type"},
-	    {"PATCH", item, "{\"component_type\":\"Audio\"}", 400,
-	     "component_type"},
-	    {"PATCH", item, "{\"created_at\":\"2020-01-01T00:00:00Z\"}", 400,
-	     "created_at"},
-	    {"PATCH", "/api/v1/components/" NO_ID, "{\"status\":\"ready\"}",
-	     404, "componentId"},
-	    {"GET", "/api/v1/components/12", NULL, 400, "componentId"},
-	    {"DELETE", "/api/v1/components/" NO_ID, NULL, 404, "componentId"},
 	    {"GET", gone_list, NULL, 404, "episodeId"},
 	};
 	long before = fingerprint();
@@ -263,49 +292,20 @@ static void test_bad_inputs_change_nothing(void)
 		CU_ASSERT(th_expect_error(&srv, cases[i].method, cases[i].path,
 					  cases[i].body, cases[i].status, NULL,
 					  cases[i].field));
-	/* bad list queries */
-	const char *bad_queries[][2] = {
-	    {"component_type=podcast", "component_type"},
-	    {"status=done", "status"},
-	    {"sort=description", "sort"},
-	    {"limit=0", "limit"},
-	    {"nope=1", "nope"},
-	};
-	for (size_t i = 0; i < sizeof(bad_queries) / sizeof(bad_queries[0]);
-	     i++) {
-		char q[300];
-		snprintf(q, sizeof(q), "%s?%s", list, bad_queries[i][0]);
-		th_resp r;
-		CU_ASSERT_FATAL(th_req(&srv, "GET", q, NULL, NULL, &r) == 0);
-		CU_ASSERT_EQUAL(r.status, 400);
-		CU_ASSERT_STRING_EQUAL(th_err_field(&r), bad_queries[i][1]);
-		th_resp_free(&r);
-	}
-	/* the enum's values are named */
-	th_resp r;
-	CU_ASSERT_FATAL(th_req(&srv, "POST", list,
-			       "{\"component_type\":\"podcast\","
-			       "\"file_reference\":\"f\"}",
-			       NULL, &r) == 0);
-	const char *msg = json_string_value(json_object_get(
-	    json_array_get(json_object_get(r.json, "errors"), 0), "message"));
-	CU_ASSERT(msg && strstr(msg, "audio, music, trailer"));
-	th_resp_free(&r);
 	CU_ASSERT_EQUAL(fingerprint(), before);
 	CU_ASSERT(th_alive(&srv));
 }
 
 static void test_disabled(void)
 {
-	char id[64], cfg[700], path[200];
+	char id[64], path[200];
 	CU_ASSERT_FATAL(new_component(ep1, "\"component_type\":\"outro\"", id));
 	long rows = th_sql_long(&srv, "SELECT count(*) FROM components");
-	snprintf(cfg, sizeof(cfg),
-		 "{\"database_url\": \"host=%s dbname=slate user=slate\", "
-		 "\"plugins\": {\"components\": {\"enabled\": false}}}",
-		 th_cluster_dir(&srv));
+	/* a second slated on the same database with components off */
 	th_server off;
-	CU_ASSERT_FATAL(th_start(&off, cfg) == 0);
+	CU_ASSERT_FATAL(
+	    th_start_beside(&off, &srv,
+			    "{\"components\": {\"enabled\": false}}") == 0);
 	th_resp r;
 	snprintf(path, sizeof(path), "/api/v1/episodes/%s/components", ep1);
 	CU_ASSERT_FATAL(th_req(&off, "GET", path, NULL, NULL, &r) == 0);
@@ -335,19 +335,14 @@ static void test_disabled(void)
 
 int main(void)
 {
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	CU_pSuite s = CU_add_suite("components", suite_init, suite_clean);
-	CU_add_test(s, "nested CRUD, filters, audit", test_crud);
-	CU_add_test(s, "deleting the episode hides its components",
-		    test_episode_delete_cascades);
-	CU_add_test(s, "bad inputs change nothing",
-		    test_bad_inputs_change_nothing);
-	CU_add_test(s, "disabled: routes 404, table untouched", test_disabled);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	unsigned failed =
-	    CU_get_number_of_failures() + CU_get_number_of_suites_failed();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	const th_test tests[] = {
+	    {"the entity contract", test_contract},
+	    {"nested CRUD, filters, audit", test_crud},
+	    {"deleting the episode hides its components",
+	     test_episode_delete_cascades},
+	    {"bad episodes change nothing", test_bad_episodes_change_nothing},
+	    {"disabled: routes 404, table untouched", test_disabled},
+	    {NULL, NULL},
+	};
+	return th_main("components", suite_init, suite_clean, tests);
 }

@@ -31,47 +31,29 @@ static char show_id[64], episode_id[64];
 
 static int setup(void)
 {
-	snprintf(tmp, sizeof(tmp), "/tmp/slate-hash-XXXXXX");
-	if (!mkdtemp(tmp))
+	const char *titles[] = {"E1", NULL};
+	if (th_tmpdir(tmp, "hash"))
 		return -1;
-	if (th_start(&srv,
-		     "{\"plugins\": {\"clips\": {\"enabled\": true}, "
-		     "\"components\": {\"enabled\": true}, \"hash\": "
-		     "{\"enabled\": true, \"config\": {\"max_read_mb_s\": " STR(
-			 READ_MB_S) "}}}, \"jobs\": {\"workers\": 1, "
-				    "\"max_attempts\": 3, "
-				    "\"backoff_base_ms\": 100, "
-				    "\"backoff_max_ms\": 400, "
-				    "\"poll_ms\": 200}}"))
-		return -1;
-	if (!th_create(&srv, "/api/v1/shows", "{\"name\":\"Hash Show\"}",
-		       "show_id", show_id))
-		return -1;
-	char body[200];
-	snprintf(body, sizeof(body),
-		 "{\"show_id\":\"%s\",\"title\":\"E1\",\"episode_number\":1}",
-		 show_id);
-	return th_create(&srv, "/api/v1/episodes", body, "episode_id",
-			 episode_id)
-		   ? 0
-		   : -1;
+	return th_start_show(
+	    &srv,
+	    "{\"plugins\": {\"clips\": {\"enabled\": true}, "
+	    "\"components\": {\"enabled\": true}, \"hash\": "
+	    "{\"enabled\": true, \"config\": {\"max_read_mb_s\": " STR(
+		READ_MB_S) "}}}, \"jobs\": {\"workers\": 1, "
+			   "\"max_attempts\": 3, \"backoff_base_ms\": 100, "
+			   "\"backoff_max_ms\": 400, \"poll_ms\": 200}}",
+	    "Hash Show", show_id, titles, &episode_id);
 }
 
 static int suite_clean(void)
 {
 	th_stop(&srv);
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
-	return system(cmd) == 0 ? 0 : -1;
+	return th_rmdir(tmp);
 }
 
-/* CUnit skips the clean-up of a suite whose init failed: do it here. */
 static int suite_init(void)
 {
-	if (setup() == 0)
-		return 0;
-	suite_clean();
-	return -1;
+	return th_init_or_clean(setup, suite_clean);
 }
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -491,20 +473,14 @@ static void test_kill9_mid_hash(void)
 
 int main(void)
 {
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	CU_pSuite s = CU_add_suite("hash", suite_init, suite_clean);
-	CU_add_test(s, "hash and duplicates", test_hash_and_duplicates);
-	CU_add_test(s, "bad requests", test_bad_requests);
-	CU_add_test(s, "idempotent, upload digest mismatch",
-		    test_idempotent_and_mismatch);
-	CU_add_test(s, "deleted entities do not count",
-		    test_deleted_do_not_count);
-	CU_add_test(s, "kill -9 mid-hash", test_kill9_mid_hash);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	unsigned failed =
-	    CU_get_number_of_failures() + CU_get_number_of_suites_failed();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	const th_test tests[] = {
+	    {"hash and duplicates", test_hash_and_duplicates},
+	    {"bad requests", test_bad_requests},
+	    {"idempotent, upload digest mismatch",
+	     test_idempotent_and_mismatch},
+	    {"deleted entities do not count", test_deleted_do_not_count},
+	    {"kill -9 mid-hash", test_kill9_mid_hash},
+	    {NULL, NULL},
+	};
+	return th_main("hash", suite_init, suite_clean, tests);
 }

@@ -707,16 +707,15 @@ static void test_rescan(void)
 /* A bad config refuses the plugin with the key named; slated goes on. */
 static void test_bad_config(void)
 {
-	char cfg[1024];
+	char plugins[1024];
 	static char out[65536];
-	snprintf(cfg, sizeof(cfg),
-		 "{\"database_url\": \"host=%s dbname=slate user=slate\", "
-		 "\"plugins\": {" PLUGINS
-		 "\"ingest\": {\"enabled\": true, \"config\": {\"folders\": "
-		 "[{\"path\": \"%s\", \"talent_source\": \"Nobody\"}]}}}}",
-		 th_cluster_dir(&srv), shared_dir);
+	snprintf(plugins, sizeof(plugins),
+		 "{" PLUGINS "\"ingest\": {\"enabled\": true, \"config\": "
+		 "{\"folders\": [{\"path\": \"%s\", \"talent_source\": "
+		 "\"Nobody\"}]}}}",
+		 shared_dir);
 	th_server bad;
-	CU_ASSERT_FATAL(th_start(&bad, cfg) == 0);
+	CU_ASSERT_FATAL(th_start_beside(&bad, &srv, plugins) == 0);
 	FILE *fp = fopen(bad.log_path, "r");
 	size_t n = fp ? fread(out, 1, sizeof(out) - 1, fp) : 0;
 	out[n] = '\0';
@@ -885,27 +884,23 @@ static void test_two_processes_and_kill9(void)
 
 int main(void)
 {
-	CU_initialize_registry();
-	CU_pSuite s = CU_add_suite("ingest", suite_init, suite_clean);
-	CU_add_test(s, "startup scan and status", test_startup_and_status);
-	CU_add_test(s, "slow writer", test_slow_writer);
-	CU_add_test(s, "move into the folder", test_move_in);
-	CU_add_test(s, "nested folders, ignored names",
-		    test_nested_and_ignored);
-	CU_add_test(s, "show/season/episode pattern", test_pattern);
-	CU_add_test(s, "not a media file", test_not_media);
-	CU_add_test(s, "same content twice", test_same_content);
-	CU_add_test(s, "rename inside", test_rename_inside);
-	CU_add_test(s, "burst of 500", test_burst_500);
-	CU_add_test(s, "on_ingest move", test_move_mode);
-	CU_add_test(s, "polling fallback", test_polling);
-	CU_add_test(s, "rescan route", test_rescan);
-	CU_add_test(s, "bad config", test_bad_config);
-	CU_add_test(s, "restart with files added while down", test_restart);
-	CU_add_test(s, "two processes, kill -9", test_two_processes_and_kill9);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	unsigned failed = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	const th_test tests[] = {
+	    {"startup scan and status", test_startup_and_status},
+	    {"slow writer", test_slow_writer},
+	    {"move into the folder", test_move_in},
+	    {"nested folders, ignored names", test_nested_and_ignored},
+	    {"show/season/episode pattern", test_pattern},
+	    {"not a media file", test_not_media},
+	    {"same content twice", test_same_content},
+	    {"rename inside", test_rename_inside},
+	    {"burst of 500", test_burst_500},
+	    {"on_ingest move", test_move_mode},
+	    {"polling fallback", test_polling},
+	    {"rescan route", test_rescan},
+	    {"bad config", test_bad_config},
+	    {"restart with files added while down", test_restart},
+	    {"two processes, kill -9", test_two_processes_and_kill9},
+	    {NULL, NULL},
+	};
+	return th_main("ingest", suite_init, suite_clean, tests);
 }

@@ -14,16 +14,15 @@
 #include "th_contract.h"
 
 static th_server srv;
-static char show_id[64], ep1[64], ep2[64];
+/* "Pilot" and "Second" of show_id */
+static char show_id[64], episodes[2][64];
 
 #define NO_ID "00000000-0000-4000-8000-000000000000"
-
-#define create(p, b, k, out) th_create(&srv, (p), (b), (k), (out))
 
 /* An outfit of `body`; its id into out (64 bytes), "" on failure. */
 static const char *outfit(const char *body, char *out)
 {
-	create("/api/v1/outfits", body, "outfit_id", out);
+	th_create(&srv, "/api/v1/outfits", body, "outfit_id", out);
 	return out;
 }
 
@@ -44,14 +43,9 @@ static long fingerprint(void)
 static int suite_init(void)
 {
 	const char *titles[] = {"Pilot", "Second", NULL};
-	char eps[2][64];
-	if (th_start(&srv,
-		     "{\"plugins\": {\"outfits\": {\"enabled\": true}}}") ||
-	    !th_show_episodes(&srv, "Wardrobe Show", show_id, titles, eps))
-		return -1;
-	memcpy(ep1, eps[0], 64);
-	memcpy(ep2, eps[1], 64);
-	return 0;
+	return th_start_show(
+	    &srv, "{\"plugins\": {\"outfits\": {\"enabled\": true}}}",
+	    "Wardrobe Show", show_id, titles, episodes);
 }
 
 static int suite_clean(void)
@@ -166,7 +160,8 @@ static void test_bad_inputs_change_nothing(void)
 	outfit("{\"outfit_name\":\"Bad input target\"}", live);
 	CU_ASSERT_FATAL(live[0]);
 	snprintf(lpath, sizeof(lpath), "/api/v1/outfits/%s", live);
-	snprintf(epath, sizeof(epath), "/api/v1/episodes/%s/outfits", ep1);
+	snprintf(epath, sizeof(epath), "/api/v1/episodes/%s/outfits",
+		 episodes[0]);
 	snprintf(upath, sizeof(upath), "%s/%s?usage_context=other", epath,
 		 live);
 	char link_body[200], long_ctx[400], other[64], opath[300];
@@ -177,7 +172,7 @@ static void test_bad_inputs_change_nothing(void)
 	snprintf(long_ctx, sizeof(long_ctx),
 		 "{\"outfit_id\":\"%s\",\"usage_context\":\"%0256d\"}", live,
 		 0);
-	/* live but never linked to ep1 */
+	/* live but never linked to the pilot */
 	outfit("{\"outfit_name\":\"Never linked\"}", other);
 	CU_ASSERT_FATAL(other[0]);
 	snprintf(opath, sizeof(opath), "%s/%s", epath, other);
@@ -316,11 +311,12 @@ static void test_links(void)
 	outfit("{\"outfit_name\":\"Link A\"}", a);
 	outfit("{\"outfit_name\":\"Link B\"}", b);
 	CU_ASSERT_FATAL(*a && *b);
-	snprintf(epath, sizeof(epath), "/api/v1/episodes/%s/outfits", ep2);
+	snprintf(epath, sizeof(epath), "/api/v1/episodes/%s/outfits",
+		 episodes[1]);
 	snprintf(sql, sizeof(sql),
 		 "SELECT count(*) FROM audit_log WHERE entity_type = "
 		 "'episode' AND entity_id = '%s' AND field_name = 'outfit'",
-		 ep2);
+		 episodes[1]);
 	long audits = th_sql_long(&srv, sql);
 
 	th_resp r;
@@ -332,7 +328,7 @@ static void test_links(void)
 	CU_ASSERT_EQUAL(r.status, 201);
 	CU_ASSERT_STRING_EQUAL(th_data_str(&r, "usage_context"),
 			       "opening look");
-	CU_ASSERT_STRING_EQUAL(th_data_str(&r, "episode_id"), ep2);
+	CU_ASSERT_STRING_EQUAL(th_data_str(&r, "episode_id"), episodes[1]);
 	CU_ASSERT(th_data_str(&r, "episode_outfit_id") != NULL);
 	th_resp_free(&r);
 	/* the same outfit in another context, and without one */
@@ -369,7 +365,8 @@ static void test_links(void)
 
 	/* usage: the episodes using an outfit */
 	snprintf(body, sizeof(body), "{\"outfit_id\":\"%s\"}", a);
-	snprintf(page, sizeof(page), "/api/v1/episodes/%s/outfits", ep1);
+	snprintf(page, sizeof(page), "/api/v1/episodes/%s/outfits",
+		 episodes[0]);
 	CU_ASSERT_EQUAL(status_of("POST", page, body), 201);
 	snprintf(upath, sizeof(upath), "/api/v1/outfits/%s/usage", a);
 	expect_names(upath, "episode", "title", "Second,Second,Pilot");
@@ -394,7 +391,7 @@ static void test_links(void)
 	snprintf(sql, sizeof(sql),
 		 "SELECT count(*) FROM audit_log WHERE entity_id = '%s' AND "
 		 "action = 'unlink' AND old_value = '%s'",
-		 ep2, a);
+		 episodes[1], a);
 	CU_ASSERT_EQUAL(th_sql_long(&srv, sql), 2);
 }
 
@@ -411,7 +408,7 @@ static void test_soft_deletes_hidden(void)
 	       gone);
 	th_episode(&srv, show_id, "Doomed", 3, ep);
 	CU_ASSERT_FATAL(*keep && *gone && *ep);
-	const char *eps[] = {ep1, ep};
+	const char *eps[] = {episodes[0], ep};
 	for (int i = 0; i < 2; i++) {
 		snprintf(path, sizeof(path), "/api/v1/episodes/%s/outfits",
 			 eps[i]);
@@ -431,7 +428,7 @@ static void test_soft_deletes_hidden(void)
 	expect_names("/api/v1/search/outfits?q=zebra", "outfit", "outfit_name",
 		     "Hidden keep");
 	snprintf(path, sizeof(path), "/api/v1/episodes/%s/outfits?limit=100",
-		 ep1);
+		 episodes[0]);
 	th_resp r;
 	char got[1024];
 	CU_ASSERT_FATAL(th_req(&srv, "GET", path, NULL, NULL, &r) == 0);
@@ -452,7 +449,8 @@ static void test_soft_deletes_hidden(void)
 	/* and neither can be linked again */
 	snprintf(body, sizeof(body), "{\"outfit_id\":\"%s\"}", keep);
 	CU_ASSERT_EQUAL(status_of("POST", path, body), 404);
-	snprintf(path, sizeof(path), "/api/v1/episodes/%s/outfits", ep2);
+	snprintf(path, sizeof(path), "/api/v1/episodes/%s/outfits",
+		 episodes[1]);
 	snprintf(body, sizeof(body), "{\"outfit_id\":\"%s\"}", gone);
 	th_resp e;
 	CU_ASSERT_FATAL(th_req(&srv, "POST", path, body, NULL, &e) == 0);
@@ -606,7 +604,8 @@ static void test_disabled(void)
 	outfit("{\"outfit_name\":\"Survives the switch-off\"}", id);
 	CU_ASSERT_FATAL(*id);
 	snprintf(body, sizeof(body), "{\"outfit_id\":\"%s\"}", id);
-	snprintf(path, sizeof(path), "/api/v1/episodes/%s/outfits", ep2);
+	snprintf(path, sizeof(path), "/api/v1/episodes/%s/outfits",
+		 episodes[1]);
 	CU_ASSERT_EQUAL(status_of("POST", path, body), 201);
 	char doomed[64];
 	th_episode(&srv, show_id, "Off-air", 4, doomed);
@@ -629,7 +628,8 @@ static void test_disabled(void)
 			    "\"backgrounds\": {\"enabled\": true}}") == 0);
 	char item[100], eitem[100], link[200];
 	snprintf(item, sizeof(item), "/api/v1/outfits/%s", id);
-	snprintf(eitem, sizeof(eitem), "/api/v1/episodes/%s/outfits", ep2);
+	snprintf(eitem, sizeof(eitem), "/api/v1/episodes/%s/outfits",
+		 episodes[1]);
 	snprintf(link, sizeof(link), "%s/%s", eitem, id);
 	char usage[150];
 	snprintf(usage, sizeof(usage), "%s/usage", item);
@@ -657,7 +657,7 @@ static void test_disabled(void)
 	}
 	/* everything else works: the core and the other plugin */
 	th_resp r;
-	snprintf(path, sizeof(path), "/api/v1/episodes/%s", ep2);
+	snprintf(path, sizeof(path), "/api/v1/episodes/%s", episodes[1]);
 	CU_ASSERT_FATAL(th_req(&off, "GET", path, NULL, NULL, &r) == 0);
 	CU_ASSERT_EQUAL(r.status, 200);
 	th_resp_free(&r);

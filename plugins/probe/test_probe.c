@@ -149,44 +149,29 @@ static int make_media(void)
 
 static int setup(void)
 {
-	snprintf(tmp, sizeof(tmp), "/tmp/slate-probe-XXXXXX");
-	if (!mkdtemp(tmp) || make_media())
+	const char *titles[] = {"E1", NULL};
+	if (th_tmpdir(tmp, "probe") || make_media())
 		return -1;
-	if (th_start(&srv, "{\"plugins\": {\"clips\": {\"enabled\": true}, "
-			   "\"components\": {\"enabled\": true}, \"hash\": "
-			   "{\"enabled\": true}, \"probe\": {\"enabled\": "
-			   "true}}, \"jobs\": {\"workers\": 2, "
-			   "\"max_attempts\": 3, \"backoff_base_ms\": 100, "
-			   "\"backoff_max_ms\": 400, \"poll_ms\": 200}}"))
-		return -1;
-	if (!th_create(&srv, "/api/v1/shows", "{\"name\":\"Probe Show\"}",
-		       "show_id", show_id))
-		return -1;
-	char body[200];
-	snprintf(body, sizeof(body),
-		 "{\"show_id\":\"%s\",\"title\":\"E1\",\"episode_number\":1}",
-		 show_id);
-	return th_create(&srv, "/api/v1/episodes", body, "episode_id",
-			 episode_id)
-		   ? 0
-		   : -1;
+	return th_start_show(
+	    &srv,
+	    "{\"plugins\": {\"clips\": {\"enabled\": true}, "
+	    "\"components\": {\"enabled\": true}, \"hash\": "
+	    "{\"enabled\": true}, \"probe\": {\"enabled\": true}}, "
+	    "\"jobs\": {\"workers\": 2, \"max_attempts\": 3, "
+	    "\"backoff_base_ms\": 100, \"backoff_max_ms\": 400, "
+	    "\"poll_ms\": 200}}",
+	    "Probe Show", show_id, titles, &episode_id);
 }
 
 static int suite_clean(void)
 {
 	th_stop(&srv);
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
-	return system(cmd) == 0 ? 0 : -1;
+	return th_rmdir(tmp);
 }
 
-/* CUnit skips the clean-up of a suite whose init failed: do it here. */
 static int suite_init(void)
 {
-	if (setup() == 0)
-		return 0;
-	suite_clean();
-	return -1;
+	return th_init_or_clean(setup, suite_clean);
 }
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -569,23 +554,16 @@ static void test_route(void)
 
 int main(void)
 {
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	CU_pSuite s = CU_add_suite("probe", suite_init, suite_clean);
-	CU_add_test(s, "upload the media", test_upload_all);
-	CU_add_test(s, "timecodes at 23.976, 25, 29.97 DF, MPEG-2 GOP",
-		    test_timecodes);
-	CU_add_test(s, "portrait video", test_portrait);
-	CU_add_test(s, "component audio, episode trailer",
-		    test_audio_and_trailer);
-	CU_add_test(s, "truncated and non-media files: dead after one attempt",
-		    test_bad_media_dead_once);
-	CU_add_test(s, "figures the entity refuses", test_refused_figures);
-	CU_add_test(s, "GET /api/v1/probe", test_route);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	unsigned failed =
-	    CU_get_number_of_failures() + CU_get_number_of_suites_failed();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	const th_test tests[] = {
+	    {"upload the media", test_upload_all},
+	    {"timecodes at 23.976, 25, 29.97 DF, MPEG-2 GOP", test_timecodes},
+	    {"portrait video", test_portrait},
+	    {"component audio, episode trailer", test_audio_and_trailer},
+	    {"truncated and non-media files: dead after one attempt",
+	     test_bad_media_dead_once},
+	    {"figures the entity refuses", test_refused_figures},
+	    {"GET /api/v1/probe", test_route},
+	    {NULL, NULL},
+	};
+	return th_main("probe", suite_init, suite_clean, tests);
 }

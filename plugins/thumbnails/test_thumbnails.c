@@ -652,23 +652,18 @@ static void test_bad_requests(void)
 
 int main(void)
 {
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	CU_pSuite s = CU_add_suite("thumbnails", suite_init, suite_clean);
-	CU_add_test(s, "6000x4000 JPEG", test_jpeg);
-	CU_add_test(s, "PNG with alpha", test_png_alpha);
-	CU_add_test(s, "SVG UI element", test_svg);
-	CU_add_test(s, "clip starting black", test_clip_black_start);
-	CU_add_test(s, "portrait clips", test_portrait_clips);
-	CU_add_test(s, "text file named .jpg", test_text_named_jpg);
-	CU_add_test(s, "decompression bomb", test_bomb);
-	CU_add_test(s, "truncated PNG", test_truncated_png);
-	CU_add_test(s, "generate and regenerate", test_regenerate);
-	CU_add_test(s, "bad requests", test_bad_requests);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	unsigned failed =
-	    CU_get_number_of_failures() + CU_get_number_of_suites_failed();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	const th_test tests[] = {
+	    {"6000x4000 JPEG", test_jpeg},
+	    {"PNG with alpha", test_png_alpha},
+	    {"SVG UI element", test_svg},
+	    {"clip starting black", test_clip_black_start},
+	    {"portrait clips", test_portrait_clips},
+	    {"text file named .jpg", test_text_named_jpg},
+	    {"decompression bomb", test_bomb},
+	    {"truncated PNG", test_truncated_png},
+	    {"generate and regenerate", test_regenerate},
+	    {"bad requests", test_bad_requests},
+	    {NULL, NULL},
+	};
+	return th_main("thumbnails", suite_init, suite_clean, tests);
 }

@@ -127,6 +127,20 @@ bool th_episode(th_server *s, const char *show_id, const char *title,
 bool th_show_episodes(th_server *s, const char *name, char *show_id,
 		      const char *const *titles, char (*episodes)[64]);
 
+/* th_start with `config_json`, then th_show_episodes: a plugin test's
+ * usual suite init. 0, or -1 when anything was not made. */
+int th_start_show(th_server *s, const char *config_json, const char *name,
+		  char *show_id, const char *const *titles,
+		  char (*episodes)[64]);
+
+/* A new directory /tmp/slate-<name>-XXXXXX; its path into dir (64 bytes).
+ * 0 or -1. th_rmdir removes it and all it holds (0 or -1). */
+int th_tmpdir(char *dir, const char *name);
+int th_rmdir(const char *dir);
+/* A suite init that runs `setup`, and on failure `clean` too (CUnit skips
+ * the clean-up of a suite whose init failed). setup's result. */
+int th_init_or_clean(int (*setup)(void), int (*clean)(void));
+
 /* th_fingerprint and every row of `tables` (NULL-terminated), deleted ones
  * included: what a plugin's request could change. -1 on error. */
 long th_fingerprint_tables(th_server *s, const char *const *tables);

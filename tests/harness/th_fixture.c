@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 bool th_episode(th_server *s, const char *show_id, const char *title,
 		int number, char *out)
@@ -33,6 +34,36 @@ bool th_show_episodes(th_server *s, const char *name, char *show_id,
 	for (int i = 0; ok && titles && titles[i]; i++)
 		ok = th_episode(s, show_id, titles[i], i + 1, episodes[i]);
 	return ok;
+}
+
+int th_start_show(th_server *s, const char *config_json, const char *name,
+		  char *show_id, const char *const *titles,
+		  char (*episodes)[64])
+{
+	if (th_start(s, config_json))
+		return -1;
+	return th_show_episodes(s, name, show_id, titles, episodes) ? 0 : -1;
+}
+
+int th_tmpdir(char *dir, const char *name)
+{
+	snprintf(dir, 64, "/tmp/slate-%s-XXXXXX", name);
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+int th_rmdir(const char *dir)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+int th_init_or_clean(int (*setup)(void), int (*clean)(void))
+{
+	if (setup() == 0)
+		return 0;
+	clean();
+	return -1;
 }
 
 long th_fingerprint_tables(th_server *s, const char *const *tables)

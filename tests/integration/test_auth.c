@@ -15,8 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "harness.h"
 #include "auth/jwt_token.h"
+#include "harness.h"
 #include "th_keys.h"
 
 #define ISS "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_TEST"
@@ -849,23 +849,19 @@ static void test_rate_limits(void)
 
 int main(void)
 {
+	const th_test tests[] = {
+	    {"permission matrix over every route", test_permission_matrix},
+	    {"login, refresh rotation and reuse, logout",
+	     test_login_refresh_logout},
+	    {"slatectl accounts", test_slatectl_accounts},
+	    {"first-start admin", test_first_admin},
+	    {"Cognito RS256 tokens", test_cognito_tokens},
+	    {"audit rows and the audit-log API", test_audit_rows},
+	    {"rate limits and lockouts", test_rate_limits},
+	    {NULL, NULL},
+	};
 	curl_global_init(CURL_GLOBAL_ALL);
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	CU_pSuite s = CU_add_suite("auth", suite_init, suite_clean);
-	CU_add_test(s, "permission matrix over every route",
-		    test_permission_matrix);
-	CU_add_test(s, "login, refresh rotation and reuse, logout",
-		    test_login_refresh_logout);
-	CU_add_test(s, "slatectl accounts", test_slatectl_accounts);
-	CU_add_test(s, "first-start admin", test_first_admin);
-	CU_add_test(s, "Cognito RS256 tokens", test_cognito_tokens);
-	CU_add_test(s, "audit rows and the audit-log API", test_audit_rows);
-	CU_add_test(s, "rate limits and lockouts", test_rate_limits);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	unsigned failed = CU_get_number_of_failures();
-	CU_cleanup_registry();
+	int rc = th_main("auth", suite_init, suite_clean, tests);
 	curl_global_cleanup();
-	return failed ? 1 : 0;
+	return rc;
 }

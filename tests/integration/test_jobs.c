@@ -666,36 +666,25 @@ static void test_claim_batches_skip_locked(void)
 
 int main(void)
 {
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	CU_pSuite s = CU_add_suite("jobs", suite_init, suite_clean);
-	CU_add_test(s, "a job runs in a worker; the jobs API",
-		    test_success_and_api);
-	CU_add_test(s, "claims: batches, SKIP LOCKED, release, lease reaping",
-		    test_claim_batches_skip_locked);
-	CU_add_test(s,
-		    "a crash fails the job, the worker restarts, the API "
-		    "serves, the retry succeeds",
-		    test_crash_retried_api_serves);
-	CU_add_test(s,
-		    "kill -9 of a worker mid-job: the job completes on retry",
-		    test_kill9_mid_job);
-	CU_add_test(s, "a retry waits for its backoff", test_backoff_spacing);
-	CU_add_test(s, "a stored file runs its processors in stage order",
-		    test_pipeline);
-	CU_add_test(s, "idle workers sleep", test_idle_workers_sleep);
-	CU_add_test(s, "failing jobs back off and go dead; admin retry",
-		    test_backoff_dead_and_retry);
-	CU_add_test(s, "a job over its time is killed and failed",
-		    test_timeout);
-	CU_add_test(s, "the memory limit fails a hog, not the API",
-		    test_memory_limit);
-	CU_add_test(s, "two slated processes run each job exactly once",
-		    test_two_processes_once_each);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	unsigned failed =
-	    CU_get_number_of_failures() + CU_get_number_of_suites_failed();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	const th_test tests[] = {
+	    {"a job runs in a worker; the jobs API", test_success_and_api},
+	    {"claims: batches, SKIP LOCKED, release, lease reaping",
+	     test_claim_batches_skip_locked},
+	    {"a crash fails the job, the worker restarts, the API "
+	     "serves, the retry succeeds",
+	     test_crash_retried_api_serves},
+	    {"kill -9 of a worker mid-job: the job completes on retry",
+	     test_kill9_mid_job},
+	    {"a retry waits for its backoff", test_backoff_spacing},
+	    {"a stored file runs its processors in stage order", test_pipeline},
+	    {"idle workers sleep", test_idle_workers_sleep},
+	    {"failing jobs back off and go dead; admin retry",
+	     test_backoff_dead_and_retry},
+	    {"a job over its time is killed and failed", test_timeout},
+	    {"the memory limit fails a hog, not the API", test_memory_limit},
+	    {"two slated processes run each job exactly once",
+	     test_two_processes_once_each},
+	    {NULL, NULL},
+	};
+	return th_main("jobs", suite_init, suite_clean, tests);
 }

@@ -23,10 +23,10 @@
 static th_server srv;
 
 static const char config[] =
-	"{\"http\": {\"connection_timeout_s\": 2, \"per_ip_connection_limit\": "
-	"300, \"max_body_bytes\": 4096, \"max_header_bytes\": 8192, "
-	"\"max_json_depth\": 4, \"workers\": 4},"
-	"\"plugins\": {\"testplug\": {\"enabled\": true}}}";
+    "{\"http\": {\"connection_timeout_s\": 2, \"per_ip_connection_limit\": "
+    "300, \"max_body_bytes\": 4096, \"max_header_bytes\": 8192, "
+    "\"max_json_depth\": 4, \"workers\": 4},"
+    "\"plugins\": {\"testplug\": {\"enabled\": true}}}";
 
 static int suite_init(void)
 {
@@ -77,8 +77,8 @@ static void test_slow_loris(void)
 	/* the stalled headers hold no thread: others are served meanwhile */
 	for (int i = 0; i < 20; i++) {
 		th_resp r;
-		CU_ASSERT_FATAL(th_req(&srv, "GET", "/health", NULL, NULL, &r) ==
-				0);
+		CU_ASSERT_FATAL(
+		    th_req(&srv, "GET", "/health", NULL, NULL, &r) == 0);
 		CU_ASSERT_EQUAL(r.status, 200);
 		th_resp_free(&r);
 	}
@@ -93,9 +93,9 @@ static void test_per_ip_limit(void)
 {
 	/* a server of its own with a per-IP limit of 4 */
 	th_server small;
-	CU_ASSERT_FATAL(th_start(&small,
-				 "{\"http\": {\"per_ip_connection_limit\": 4}}") ==
-			0);
+	CU_ASSERT_FATAL(
+	    th_start(&small, "{\"http\": {\"per_ip_connection_limit\": 4}}") ==
+	    0);
 	th_server keep = srv;
 	srv = small; /* raw_connect uses srv */
 	/* Six connections from one address: the I/O threads accept them in
@@ -137,8 +137,8 @@ static void test_size_limits(void)
 
 	/* chunked, so no Content-Length warns the server in advance */
 	const char *chunked[] = {"Transfer-Encoding: chunked", NULL};
-	CU_ASSERT_FATAL(th_req(&srv, "POST", "/api/v1/shows", body, chunked,
-			       &r) == 0);
+	CU_ASSERT_FATAL(
+	    th_req(&srv, "POST", "/api/v1/shows", body, chunked, &r) == 0);
 	CU_ASSERT_EQUAL(r.status, 413);
 	th_resp_free(&r);
 
@@ -250,7 +250,8 @@ static void test_many_concurrent_connections(void)
 		long st = 0;
 		curl_easy_getinfo(h[i], CURLINFO_RESPONSE_CODE, &st);
 		if (st != 200 && st != 0)
-			fprintf(stderr, "concurrent request answered %ld\n", st);
+			fprintf(stderr, "concurrent request answered %ld\n",
+				st);
 		ok += st == 200;
 		curl_multi_remove_handle(m, h[i]);
 		curl_easy_cleanup(h[i]);
@@ -262,23 +263,17 @@ static void test_many_concurrent_connections(void)
 
 int main(void)
 {
+	const th_test tests[] = {
+	    {"slow-loris clients are cut off, others served", test_slow_loris},
+	    {"per-IP connection limit", test_per_ip_limit},
+	    {"body, depth and header limits", test_size_limits},
+	    {"a slow handler does not stall the listener",
+	     test_slow_handler_does_not_stall},
+	    {"250 concurrent connections", test_many_concurrent_connections},
+	    {NULL, NULL},
+	};
 	curl_global_init(CURL_GLOBAL_ALL);
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	CU_pSuite s = CU_add_suite("limits", suite_init, suite_clean);
-	CU_add_test(s, "slow-loris clients are cut off, others served",
-		    test_slow_loris);
-	CU_add_test(s, "per-IP connection limit", test_per_ip_limit);
-	CU_add_test(s, "body, depth and header limits", test_size_limits);
-	CU_add_test(s, "a slow handler does not stall the listener",
-		    test_slow_handler_does_not_stall);
-	CU_add_test(s, "250 concurrent connections",
-		    test_many_concurrent_connections);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	unsigned failed = CU_get_number_of_failures() +
-			  CU_get_number_of_suites_failed();
-	CU_cleanup_registry();
+	int rc = th_main("limits", suite_init, suite_clean, tests);
 	curl_global_cleanup();
-	return failed ? 1 : 0;
+	return rc;
 }

@@ -18,11 +18,11 @@ static th_server srv;
 static PGconn *ours, *seed;
 
 static const char config[] =
-	"{\"plugins\": {\"scripts\": {\"enabled\": true}, \"outfits\": "
-	"{\"enabled\": true}, \"ui-elements\": {\"enabled\": true}, "
-	"\"backgrounds\": {\"enabled\": true}, \"clips\": {\"enabled\": true}, "
-	"\"components\": {\"enabled\": true}, \"guests\": {\"enabled\": "
-	"true}}}";
+    "{\"plugins\": {\"scripts\": {\"enabled\": true}, \"outfits\": "
+    "{\"enabled\": true}, \"ui-elements\": {\"enabled\": true}, "
+    "\"backgrounds\": {\"enabled\": true}, \"clips\": {\"enabled\": true}, "
+    "\"components\": {\"enabled\": true}, \"guests\": {\"enabled\": "
+    "true}}}";
 
 static char *slurp(const char *path)
 {
@@ -108,8 +108,8 @@ static char *rows(PGconn *db, const char *sql)
 					cap *= 2;
 				out = realloc(out, cap);
 			}
-			len += (size_t)sprintf(out + len, "%s%s", j ? " | " : "",
-					       v);
+			len += (size_t)sprintf(out + len, "%s%s",
+					       j ? " | " : "", v);
 		}
 		out[len++] = '\n';
 		out[len] = '\0';
@@ -179,7 +179,8 @@ static void test_constraints(void)
 	same("constraints",
 	     "SELECT conrelid::regclass::text, contype, "
 	     "pg_get_constraintdef(oid) FROM pg_constraint WHERE connamespace "
-	     "= 'public'::regnamespace AND conrelid::regclass::text = ANY($TABLES) "
+	     "= 'public'::regnamespace AND conrelid::regclass::text = "
+	     "ANY($TABLES) "
 	     "ORDER BY 1, 2, 3");
 }
 
@@ -221,13 +222,13 @@ static void test_triggers(void)
 	     "('update_updated_at_column', "
 	     "'ensure_single_active_script_version') ORDER BY 1");
 	/* and "(apply to all tables with updated_at)" */
-	char *missing = rows(
-		ours, "SELECT c.table_name FROM information_schema.columns c "
-		      "WHERE c.table_schema = 'public' AND c.column_name = "
-		      "'updated_at' AND NOT EXISTS (SELECT 1 FROM pg_trigger "
-		      "g JOIN pg_proc p ON p.oid = g.tgfoid WHERE "
-		      "g.tgrelid = c.table_name::regclass AND p.proname = "
-		      "'update_updated_at_column') ORDER BY 1");
+	char *missing =
+	    rows(ours, "SELECT c.table_name FROM information_schema.columns c "
+		       "WHERE c.table_schema = 'public' AND c.column_name = "
+		       "'updated_at' AND NOT EXISTS (SELECT 1 FROM pg_trigger "
+		       "g JOIN pg_proc p ON p.oid = g.tgfoid WHERE "
+		       "g.tgrelid = c.table_name::regclass AND p.proname = "
+		       "'update_updated_at_column') ORDER BY 1");
 	if (*missing)
 		fprintf(stderr, "no updated_at trigger on: %s", missing);
 	CU_ASSERT_STRING_EQUAL(missing, "");
@@ -236,18 +237,13 @@ static void test_triggers(void)
 
 int main(void)
 {
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	CU_pSuite s = CU_add_suite("schema", suite_init, suite_clean);
-	CU_add_test(s, "every seed table exists", test_tables_present);
-	CU_add_test(s, "columns match the seed", test_columns);
-	CU_add_test(s, "constraints match the seed", test_constraints);
-	CU_add_test(s, "the seed's indexes exist", test_seed_indexes_present);
-	CU_add_test(s, "triggers and functions", test_triggers);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	unsigned failed = CU_get_number_of_failures() +
-			  CU_get_number_of_suites_failed();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	const th_test tests[] = {
+	    {"every seed table exists", test_tables_present},
+	    {"columns match the seed", test_columns},
+	    {"constraints match the seed", test_constraints},
+	    {"the seed's indexes exist", test_seed_indexes_present},
+	    {"triggers and functions", test_triggers},
+	    {NULL, NULL},
+	};
+	return th_main("schema", suite_init, suite_clean, tests);
 }
