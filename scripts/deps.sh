@@ -34,6 +34,9 @@ PACKAGES=(
 	libavutil-dev
 	libswscale-dev
 	ffmpeg
+	# the libFuzzer targets (tests/fuzz): clang and its fuzzer runtime
+	clang
+	libclang-rt-14-dev
 )
 # node and npm run s3rver (test_storage_s3). A machine that has its own
 # node already (nodesource, nvm) keeps it; Debian's would conflict.

@@ -20,7 +20,8 @@ int slate_log_enabled(slate_log_level level);
 void slate_log(slate_log_level level, const char *module,
 	       const char *request_id, const char *fmt, ...) SLATE_PRINTF(4, 5);
 void slate_logv(slate_log_level level, const char *module,
-		const char *request_id, const char *fmt, va_list ap);
+		const char *request_id, const char *fmt, va_list ap)
+    SLATE_PRINTF(4, 0);
 
 /* The request id of what this thread is running now (a request's handler
  * and its events, or a task), so that a plugin's host->log line names it;

@@ -110,7 +110,8 @@ int slate_res_raw(slate_req *r, unsigned status, const char *json, size_t len);
 int slate_res_error(slate_req *r, unsigned status, const char *code,
 		    const char *field, const char *fmt, ...) SLATE_PRINTF(5, 6);
 int slate_res_errorv(slate_req *r, unsigned status, const char *code,
-		     const char *field, const char *fmt, va_list ap);
+		     const char *field, const char *fmt, va_list ap)
+    SLATE_PRINTF(5, 0);
 int slate_res_meta(slate_req *r, const char *key, json_t *value);
 int slate_res_header(slate_req *r, const char *name, const char *value);
 /* metadata.total, .limit and .offset of a list answer: every list, core or

@@ -77,10 +77,12 @@ const json_t *slate_job_payload(slate_job *job);
 const char *slate_job_entity_type(slate_job *job);
 const char *slate_job_entity_id(slate_job *job);
 int slate_job_attempt(slate_job *job);
-int slate_job_failv(slate_job *job, const char *fmt, va_list ap);
+int slate_job_failv(slate_job *job, const char *fmt, va_list ap)
+    SLATE_PRINTF(2, 0);
 /* The host's job_fail: records the reason, returns -1. */
 int slate_job_fail(slate_job *job, const char *fmt, ...) SLATE_PRINTF(2, 3);
-int slate_job_rejectv(slate_job *job, const char *fmt, va_list ap);
+int slate_job_rejectv(slate_job *job, const char *fmt, va_list ap)
+    SLATE_PRINTF(2, 0);
 slate_result *slate_job_db_exec(slate_job *job, const char *sql, int nparams,
 				const char *const *params);
 /* Free what a handler call left on the job (results, error). */

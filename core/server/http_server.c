@@ -316,6 +316,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	*con_cls = NULL;
 }
 
+/* libmicrohttpd hands over its own format strings */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+    SLATE_PRINTF(2, 0);
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	(void)cls;
