@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages Slate needs to build, run, test and bench,
-# and s3rver (tests/s3, pinned by its package-lock.json) for the S3 tests.
+# s3rver (tests/s3, pinned by its package-lock.json) for the S3 tests and
+# oidc-provider (tests/oidc, likewise) for the external-token tests.
 # Does nothing (and says nothing) when they are all present.
 set -euo pipefail
 
@@ -38,7 +39,7 @@ PACKAGES=(
 	clang
 	libclang-rt-14-dev
 )
-# node and npm run s3rver (test_storage_s3). A machine that has its own
+# node and npm run s3rver (test_storage_s3) and oidc-provider (test_oidc). A machine that has its own
 # node already (nodesource, nvm) keeps it; Debian's would conflict.
 if ! command -v npm >/dev/null; then
 	PACKAGES+=(nodejs npm)
@@ -49,6 +50,13 @@ install_s3rver() {
 	[[ -d $root/tests/s3/node_modules/s3rver ]] && return 0
 	echo "deps.sh: installing s3rver (npm ci --prefix tests/s3)" >&2
 	npm ci --prefix "$root/tests/s3" --no-audit --no-fund >&2
+}
+
+# oidc-provider and its dependencies, exactly as locked, when missing.
+install_oidc_provider() {
+	[[ -d $root/tests/oidc/node_modules/oidc-provider ]] && return 0
+	echo "deps.sh: installing oidc-provider (npm ci --prefix tests/oidc)" >&2
+	npm ci --prefix "$root/tests/oidc" --no-audit --no-fund >&2
 }
 
 # Sets `missing` to the packages of PACKAGES not installed, with a single
@@ -68,6 +76,7 @@ find_missing() {
 find_missing
 if [[ ${#missing[@]} -eq 0 ]]; then
 	install_s3rver
+	install_oidc_provider
 	exit 0
 fi
 
@@ -108,3 +117,4 @@ if [[ ${#missing[@]} -ne 0 ]]; then
 	exit 1
 fi
 install_s3rver
+install_oidc_provider

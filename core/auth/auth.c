@@ -2,13 +2,13 @@
 #include "auth/auth.h"
 #include "auth/token_cache.h"
 
-#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 
+#include "auth/jwks.h"
 #include "auth/users.h"
 #include "base/core.h"
 #include "base/log.h"
@@ -19,7 +19,6 @@
 /* Clock skew tolerated on exp and nbf, seconds. */
 #define LEEWAY_S 30
 #define SECRET_NAME "access_token_hs256"
-#define JWKS_MAX_BYTES (1 << 20)
 
 const char *slate_auth_perm_name(slate_perm perm)
 {
@@ -53,79 +52,24 @@ bool slate_auth_allows(unsigned g, slate_perm perm)
 
 /* ---- keys ------------------------------------------------------------- */
 
-static size_t on_jwks(char *p, size_t sz, size_t n, void *ud)
-{
-	char **buf = ud;
-	size_t old = *buf ? strlen(*buf) : 0;
-	if (old + sz * n > JWKS_MAX_BYTES)
-		return 0;
-	char *nb = realloc(*buf, old + sz * n + 1);
-	if (!nb)
-		return 0;
-	memcpy(nb + old, p, sz * n);
-	nb[old + sz * n] = '\0';
-	*buf = nb;
-	return sz * n;
-}
-
-static json_t *fetch_jwks(const char *url, char *err, size_t errlen)
-{
-	char *body = NULL;
-	long status = 0;
-	CURL *c = curl_easy_init();
-	if (!c) {
-		snprintf(err, errlen, "JWKS %s: cannot start libcurl", url);
-		return NULL;
-	}
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https,http");
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_jwks);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-	CURLcode rc = curl_easy_perform(c);
-	if (rc == CURLE_OK)
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	curl_easy_cleanup(c);
-	json_t *doc = NULL;
-	if (rc != CURLE_OK)
-		snprintf(err, errlen, "JWKS %s: %s", url,
-			 curl_easy_strerror(rc));
-	else if (status != 200)
-		snprintf(err, errlen, "JWKS %s: HTTP %ld", url, status);
-	else if (!(doc = json_loads(body ? body : "", 0, NULL)))
-		snprintf(err, errlen, "JWKS %s: not JSON", url);
-	free(body);
-	return doc;
-}
-
 static int load_oidc(slate_auth *a, char *err, size_t errlen)
 {
 	const slate_config *cfg = a->cfg;
 	if (!cfg->oidc_issuer)
 		return 0;
-	json_t *doc;
-	if (cfg->oidc_jwks_file) {
-		json_error_t jerr;
-		doc = json_load_file(cfg->oidc_jwks_file, 0, &jerr);
-		if (!doc) {
-			snprintf(err, errlen, "JWKS %s: %s",
-				 cfg->oidc_jwks_file, jerr.text);
-			return -1;
-		}
-	} else {
-		doc = fetch_jwks(cfg->oidc_jwks_url, err, errlen);
-		if (!doc)
-			return -1;
-	}
-	int rc = slate_jwt_keyset_from_jwks(&a->oidc, doc, err, errlen);
-	json_decref(doc);
-	if (rc == 0)
+	if (slate_jwks_open(&a->oidc, cfg->oidc_jwks_file, cfg->oidc_jwks_url,
+			    err, errlen))
+		return -1;
+	if (slate_jwks_ready(a->oidc))
 		slate_log(SLATE_LOG_INFO, "core", NULL,
 			  "OIDC issuer %s: %zu signing key(s)",
-			  cfg->oidc_issuer, a->oidc.n);
-	return rc;
+			  cfg->oidc_issuer, slate_jwks_count(a->oidc));
+	return 0;
+}
+
+bool slate_auth_oidc_ready(const slate_auth *a)
+{
+	return !a || !a->oidc || slate_jwks_ready(a->oidc);
 }
 
 int slate_auth_init_keys(slate_auth **out, const slate_config *cfg,
@@ -188,7 +132,7 @@ void slate_auth_free(slate_auth *a)
 	if (!a)
 		return;
 	slate_jwt_keyset_clear(&a->local);
-	slate_jwt_keyset_clear(&a->oidc);
+	slate_jwks_close(a->oidc);
 	slate_token_cache_free(a->verified);
 	free(a);
 }
@@ -269,10 +213,7 @@ static int verify_local(const slate_auth *a, const char *token, long now,
 	slate_jwt_status st =
 	    slate_jwt_verify(token, SLATE_JWT_HS256, &a->local, &c);
 	if (st != SLATE_JWT_OK) {
-		snprintf(why, n, "local token: %s",
-			 st == SLATE_JWT_BAD_ALG   ? "unexpected alg"
-			 : st == SLATE_JWT_BAD_SIG ? "bad signature"
-						   : "malformed");
+		snprintf(why, n, "local token: %s", slate_jwt_status_str(st));
 		return -1;
 	}
 	int rc = -1;
@@ -305,14 +246,15 @@ static int verify_oidc(const slate_auth *a, const char *token, long now,
 {
 	const slate_config *cfg = a->cfg;
 	json_t *c = NULL;
-	slate_jwt_status st =
-	    slate_jwt_verify(token, SLATE_JWT_RS256, &a->oidc, &c);
+	slate_jwt_status st = slate_jwks_verify(a->oidc, token, &c);
+	if (st == SLATE_JWT_NO_KEYS) {
+		snprintf(why, n,
+			 "OIDC token: the issuer's JWKS is not loaded yet "
+			 "(unreachable at start; retrying)");
+		return -1;
+	}
 	if (st != SLATE_JWT_OK) {
-		snprintf(why, n, "OIDC token: %s",
-			 st == SLATE_JWT_BAD_ALG   ? "unexpected alg"
-			 : st == SLATE_JWT_NO_KEY  ? "unknown kid"
-			 : st == SLATE_JWT_BAD_SIG ? "bad signature"
-						   : "malformed");
+		snprintf(why, n, "OIDC token: %s", slate_jwt_status_str(st));
 		return -1;
 	}
 	int rc = -1;
@@ -335,8 +277,11 @@ static int verify_oidc(const slate_auth *a, const char *token, long now,
 		snprintf(why, n, "OIDC token: wrong aud/client_id");
 		goto out;
 	}
-	if (strcmp(cfg->oidc_token_use, "any") &&
-	    (!use || strcmp(use, cfg->oidc_token_use))) {
+	/* token_use is Cognito's own claim: checked when the token has it
+	 * (Cognito marks every token), so ID tokens are kept out without
+	 * refusing the standard providers' tokens, which never carry it. */
+	if (strcmp(cfg->oidc_token_use, "any") && use &&
+	    strcmp(use, cfg->oidc_token_use)) {
 		snprintf(why, n, "OIDC token: token_use is not %s",
 			 cfg->oidc_token_use);
 		goto out;
@@ -366,13 +311,14 @@ int slate_auth_verify(const slate_auth *a, const char *token, long now,
 {
 	if (slate_token_cache_get(a->verified, token, now, id))
 		return 0;
-	char *iss = slate_jwt_peek_issuer(token);
-	int rc;
-	if (!iss) {
-		snprintf(why, whylen, "malformed token or no iss");
-		rc = -1;
-	} else if (a->cfg->oidc_issuer && a->oidc.n &&
-		   !strcmp(iss, a->cfg->oidc_issuer)) {
+	char *iss = NULL;
+	slate_jwt_status st = slate_jwt_peek_issuer(token, &iss);
+	int rc = -1;
+	if (st != SLATE_JWT_OK) {
+		snprintf(why, whylen, "%s", slate_jwt_status_str(st));
+	} else if (!iss) {
+		snprintf(why, whylen, "no iss claim");
+	} else if (a->oidc && !strcmp(iss, a->cfg->oidc_issuer)) {
 		rc = verify_oidc(a, token, now, id, why, whylen);
 	} else {
 		rc = verify_local(a, token, now, id, why, whylen);

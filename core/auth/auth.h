@@ -6,10 +6,11 @@
  *  - local access tokens, HS256, signed with a secret generated once and
  *    kept in auth_secrets, so every slated process on the database signs and
  *    verifies with the same key;
- *  - when config names an OIDC issuer (Cognito), its RS256 tokens, checked
- *    against the issuer's JWKS (a file, or a URL fetched once at start):
- *    signature, exp, nbf, iss, aud or client_id, token_use; the groups claim
- *    (cognito:groups) maps onto admin, editor, viewer.
+ *  - when config names an OIDC issuer (Cognito or any OpenID provider),
+ *    its RS256 tokens (typ JWT or RFC 9068's at+jwt), checked against the
+ *    issuer's JWKS (a file, or a URL; see jwks.h for an unreachable one):
+ *    signature, exp, nbf, iss, aud or client_id, token_use when present;
+ *    the groups claim (cognito:groups) maps onto admin, editor, viewer.
  * The issuer claim picks which; each kind accepts exactly its algorithm.
  *
  * No token or a bad one: 401 UNAUTHORIZED with WWW-Authenticate: Bearer. A
@@ -29,11 +30,12 @@
 #include "base/config.h"
 
 struct slate_token_cache;
+struct slate_jwks;
 
 typedef struct slate_auth {
 	const slate_config *cfg;
-	slate_jwt_keyset local; /* the HS256 secret */
-	slate_jwt_keyset oidc;	/* the issuer's RS256 keys; empty when none */
+	slate_jwt_keyset local;	 /* the HS256 secret */
+	struct slate_jwks *oidc; /* the issuer's RS256 keys; NULL when none */
 	struct slate_token_cache *verified; /* may be NULL */
 } slate_auth;
 
@@ -44,6 +46,11 @@ typedef struct slate_auth {
 int slate_auth_init(slate_auth **out, const slate_config *cfg, PGconn *pg,
 		    char *err, size_t errlen);
 void slate_auth_free(slate_auth *a);
+
+/* Whether the OIDC issuer's keys are loaded (true when there is no
+ * issuer): false while its JWKS URL has been unreachable since start, for
+ * a readiness check. Any thread. */
+bool slate_auth_oidc_ready(const slate_auth *a);
 
 /* Load the keys only (no database): for tests and tools. The HS256 secret
  * is `secret`; the OIDC keys come from cfg as in slate_auth_init. */

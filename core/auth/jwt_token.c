@@ -5,12 +5,16 @@
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static char *sign(const json_t *claims, jwt_alg_t alg, const unsigned char *key,
 		  size_t key_len, const char *kid)
@@ -42,98 +46,11 @@ char *slate_jwt_sign_rs256(const json_t *claims, const char *private_pem,
 		    strlen(private_pem), kid);
 }
 
-static const char *alg_name(slate_jwt_alg alg)
-{
-	return alg == SLATE_JWT_HS256 ? "HS256" : "RS256";
-}
-
-static jwt_alg_t alg_libjwt(slate_jwt_alg alg)
-{
-	return alg == SLATE_JWT_HS256 ? JWT_ALG_HS256 : JWT_ALG_RS256;
-}
-
-static const slate_jwt_key *pick_key(const slate_jwt_keyset *ks,
-				     slate_jwt_alg alg, const char *kid)
-{
-	const slate_jwt_key *only = NULL;
-	size_t n = 0;
-	for (size_t i = 0; ks && i < ks->n; i++) {
-		const slate_jwt_key *k = &ks->keys[i];
-		if (k->alg != alg)
-			continue;
-		if (kid && k->kid && !strcmp(kid, k->kid))
-			return k;
-		only = k;
-		n++;
-	}
-	/* A token naming no kid goes to the only key there is. */
-	return !kid && n == 1 ? only : NULL;
-}
-
-slate_jwt_status slate_jwt_verify(const char *token, slate_jwt_alg alg,
-				  const slate_jwt_keyset *ks, json_t **claims)
-{
-	jwt_t *j = NULL;
-	*claims = NULL;
-	if (!token || !*token || strlen(token) > 16384)
-		return SLATE_JWT_MALFORMED;
-	/* Parse only (no key): read what the header asks for. */
-	if (jwt_decode(&j, token, NULL, 0) || !j) {
-		jwt_free(j);
-		return SLATE_JWT_MALFORMED;
-	}
-	const char *halg = jwt_get_header(j, "alg");
-	if (!halg || strcmp(halg, alg_name(alg))) {
-		jwt_free(j);
-		return SLATE_JWT_BAD_ALG;
-	}
-	const slate_jwt_key *key = pick_key(ks, alg, jwt_get_header(j, "kid"));
-	jwt_free(j);
-	j = NULL;
-	if (!key)
-		return SLATE_JWT_NO_KEY;
-	if (jwt_decode(&j, token, key->key, (int)key->key_len) || !j) {
-		jwt_free(j);
-		return SLATE_JWT_BAD_SIG;
-	}
-	/* libjwt verified with the header's alg: it must still be ours. */
-	if (jwt_get_alg(j) != alg_libjwt(alg)) {
-		jwt_free(j);
-		return SLATE_JWT_BAD_ALG;
-	}
-	char *grants = jwt_get_grants_json(j, NULL);
-	jwt_free(j);
-	if (!grants)
-		return SLATE_JWT_NO_MEMORY;
-	*claims = json_loads(grants, 0, NULL);
-	free(grants);
-	if (!json_is_object(*claims)) {
-		json_decref(*claims);
-		*claims = NULL;
-		return SLATE_JWT_MALFORMED;
-	}
-	return SLATE_JWT_OK;
-}
-
-char *slate_jwt_peek_issuer(const char *token)
-{
-	jwt_t *j = NULL;
-	if (!token || strlen(token) > 16384 || jwt_decode(&j, token, NULL, 0) ||
-	    !j) {
-		jwt_free(j);
-		return NULL;
-	}
-	const char *iss = jwt_get_grant(j, "iss");
-	char *out = iss ? strdup(iss) : NULL;
-	jwt_free(j);
-	return out;
-}
-
 /* base64url (no padding) into a new buffer. NULL on bad input. */
 static unsigned char *b64url_decode(const char *s, size_t *len)
 {
 	size_t n = strlen(s);
-	if (n == 0 || n > 8192)
+	if (n == 0 || n > 16384)
 		return NULL;
 	size_t padded = (n + 3) / 4 * 4;
 	char *b = malloc(padded + 1);
@@ -165,6 +82,200 @@ fail:
 	free(b);
 	free(out);
 	return NULL;
+}
+
+const char *slate_jwt_status_str(slate_jwt_status st)
+{
+	switch (st) {
+	case SLATE_JWT_OK:
+		return "ok";
+	case SLATE_JWT_MALFORMED:
+		return "malformed (not three base64url parts of JSON)";
+	case SLATE_JWT_BAD_ALG:
+		return "unexpected alg";
+	case SLATE_JWT_BAD_TYP:
+		return "typ is not JWT or at+jwt";
+	case SLATE_JWT_CRIT:
+		return "crit header not supported";
+	case SLATE_JWT_NO_KEY:
+		return "unknown kid";
+	case SLATE_JWT_NO_KEYS:
+		return "no keys loaded";
+	case SLATE_JWT_BAD_SIG:
+		return "bad signature";
+	case SLATE_JWT_NO_MEMORY:
+		return "out of memory";
+	}
+	return "unknown status";
+}
+
+static const char *alg_name(slate_jwt_alg alg)
+{
+	return alg == SLATE_JWT_HS256 ? "HS256" : "RS256";
+}
+
+/* A compact JWS taken apart. Everything is owned by the struct: release
+ * with jws_clear. */
+typedef struct jws {
+	json_t *header, *claims;
+	unsigned char *sig;
+	size_t sig_len;
+	size_t
+	    signed_len; /* "header.payload": the bytes the signature covers */
+} jws;
+
+static void jws_clear(jws *j)
+{
+	json_decref(j->header);
+	json_decref(j->claims);
+	free(j->sig);
+	memset(j, 0, sizeof(*j));
+}
+
+/* A base64url part of `len` bytes as a JSON object. New reference, or NULL. */
+static json_t *b64url_json(const char *p, size_t len)
+{
+	char *part = strndup(p, len);
+	size_t n = 0;
+	unsigned char *raw = part ? b64url_decode(part, &n) : NULL;
+	json_t *v = raw ? json_loadb((const char *)raw, n, 0, NULL) : NULL;
+	free(part);
+	free(raw);
+	if (!json_is_object(v)) {
+		json_decref(v);
+		return NULL;
+	}
+	return v;
+}
+
+static bool typ_accepted(const char *typ)
+{
+	/* RFC 7515 4.1.9: "application/" may be left out, and is then
+	 * implied; media types compare case-insensitively. */
+	if (!strncasecmp(typ, "application/", 12))
+		typ += 12;
+	return !strcasecmp(typ, "JWT") || !strcasecmp(typ, "at+jwt");
+}
+
+/* Take a token apart and check its header's typ and crit (not alg, not
+ * the signature). SLATE_JWT_OK with *j filled (jws_clear it), or why not,
+ * with *j empty. */
+static slate_jwt_status jws_parse(const char *token, jws *j)
+{
+	memset(j, 0, sizeof(*j));
+	if (!token || strlen(token) > 16384)
+		return SLATE_JWT_MALFORMED;
+	const char *d1 = strchr(token, '.');
+	const char *d2 = d1 ? strchr(d1 + 1, '.') : NULL;
+	if (!d1 || !d2 || strchr(d2 + 1, '.') || d1 == token || d2 == d1 + 1 ||
+	    !d2[1])
+		return SLATE_JWT_MALFORMED;
+	j->header = b64url_json(token, (size_t)(d1 - token));
+	j->claims = b64url_json(d1 + 1, (size_t)(d2 - d1 - 1));
+	j->sig = b64url_decode(d2 + 1, &j->sig_len);
+	j->signed_len = (size_t)(d2 - token);
+	if (!j->header || !j->claims || !j->sig) {
+		jws_clear(j);
+		return SLATE_JWT_MALFORMED;
+	}
+	json_t *typ = json_object_get(j->header, "typ");
+	if (typ &&
+	    (!json_is_string(typ) || !typ_accepted(json_string_value(typ)))) {
+		jws_clear(j);
+		return SLATE_JWT_BAD_TYP;
+	}
+	if (json_object_get(j->header, "crit")) {
+		jws_clear(j);
+		return SLATE_JWT_CRIT;
+	}
+	return SLATE_JWT_OK;
+}
+
+static const slate_jwt_key *pick_key(const slate_jwt_keyset *ks,
+				     slate_jwt_alg alg, const char *kid)
+{
+	const slate_jwt_key *only = NULL;
+	size_t n = 0;
+	for (size_t i = 0; ks && i < ks->n; i++) {
+		const slate_jwt_key *k = &ks->keys[i];
+		if (k->alg != alg)
+			continue;
+		if (kid && k->kid && !strcmp(kid, k->kid))
+			return k;
+		only = k;
+		n++;
+	}
+	/* A token naming no kid goes to the only key there is. */
+	return !kid && n == 1 ? only : NULL;
+}
+
+static bool hs256_ok(const slate_jwt_key *k, const char *data, size_t len,
+		     const unsigned char *sig, size_t sig_len)
+{
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	unsigned int mac_len = 0;
+	if (!HMAC(EVP_sha256(), k->key, (int)k->key_len,
+		  (const unsigned char *)data, len, mac, &mac_len))
+		return false;
+	return sig_len == mac_len && !CRYPTO_memcmp(mac, sig, mac_len);
+}
+
+static bool rs256_ok(const slate_jwt_key *k, const char *data, size_t len,
+		     const unsigned char *sig, size_t sig_len)
+{
+	BIO *bio = BIO_new_mem_buf(k->key, (int)k->key_len);
+	EVP_PKEY *pk = bio ? PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL) : NULL;
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	/* RSA PKCS#1 v1.5 with SHA-256, the key's default padding */
+	bool ok = pk && md && EVP_PKEY_is_a(pk, "RSA") &&
+		  EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, pk) == 1 &&
+		  EVP_DigestVerify(md, sig, sig_len,
+				   (const unsigned char *)data, len) == 1;
+	EVP_MD_CTX_free(md);
+	EVP_PKEY_free(pk);
+	BIO_free(bio);
+	return ok;
+}
+
+slate_jwt_status slate_jwt_verify(const char *token, slate_jwt_alg alg,
+				  const slate_jwt_keyset *ks, json_t **claims)
+{
+	*claims = NULL;
+	jws j;
+	slate_jwt_status st = jws_parse(token, &j);
+	if (st != SLATE_JWT_OK)
+		return st;
+	const char *halg = json_string_value(json_object_get(j.header, "alg"));
+	const char *kid = json_string_value(json_object_get(j.header, "kid"));
+	const slate_jwt_key *key = NULL;
+	if (!halg || strcmp(halg, alg_name(alg)))
+		st = SLATE_JWT_BAD_ALG;
+	else if (!ks || ks->n == 0)
+		st = SLATE_JWT_NO_KEYS;
+	else if (!(key = pick_key(ks, alg, kid)))
+		st = SLATE_JWT_NO_KEY;
+	else if (!(alg == SLATE_JWT_HS256
+		       ? hs256_ok(key, token, j.signed_len, j.sig, j.sig_len)
+		       : rs256_ok(key, token, j.signed_len, j.sig, j.sig_len)))
+		st = SLATE_JWT_BAD_SIG;
+	if (st == SLATE_JWT_OK)
+		*claims = json_incref(j.claims);
+	jws_clear(&j);
+	return st;
+}
+
+slate_jwt_status slate_jwt_peek_issuer(const char *token, char **iss)
+{
+	*iss = NULL;
+	jws j;
+	slate_jwt_status st = jws_parse(token, &j);
+	if (st != SLATE_JWT_OK)
+		return st;
+	const char *v = json_string_value(json_object_get(j.claims, "iss"));
+	if (v && !(*iss = strdup(v)))
+		st = SLATE_JWT_NO_MEMORY;
+	jws_clear(&j);
+	return st;
 }
 
 char *slate_jwt_rsa_pem_from_jwk(const char *n, const char *e)

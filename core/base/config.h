@@ -54,8 +54,8 @@ typedef struct slate_config {
 	char *oidc_issuer;
 	char *oidc_audience;	 /* aud (ID tokens) or client_id (access) */
 	char *oidc_jwks_file;	 /* one of the two */
-	char *oidc_jwks_url;	 /* fetched once at start */
-	char *oidc_token_use;	 /* "access", "id" or "any" */
+	char *oidc_jwks_url;	 /* fetched at start; retried (jwks.h) */
+	char *oidc_token_use;	 /* "access", "id", "any": when present */
 	char *oidc_groups_claim; /* "cognito:groups" */
 
 	/* rate_limit: fixed windows counted in PostgreSQL */

@@ -69,6 +69,47 @@ static inline char *th_rsa_new(const char *kid, json_t **jwks)
 	return pem;
 }
 
+/* An RS256 token with header {"alg":"RS256","typ":typ,"kid":kid}, signed
+ * with `pem` (a private key) by OpenSSL directly: libjwt always writes
+ * typ JWT. New string, or NULL. */
+static inline char *th_token_rs256_typ(const json_t *claims, const char *pem,
+				       const char *kid, const char *typ)
+{
+	json_t *h = json_pack("{s:s, s:s, s:s}", "alg", "RS256", "typ", typ,
+			      "kid", kid);
+	char *hj = json_dumps(h, JSON_COMPACT),
+	     *cj = json_dumps(claims, JSON_COMPACT);
+	char *hb = th_b64url_str(hj), *cb = th_b64url_str(cj);
+	size_t n = strlen(hb) + strlen(cb) + 2;
+	char *input = malloc(n);
+	snprintf(input, n, "%s.%s", hb, cb);
+	BIO *bio = BIO_new_mem_buf(pem, -1);
+	EVP_PKEY *k = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned char sig[1024];
+	size_t sl = sizeof(sig);
+	char *out = NULL;
+	if (k && EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, k) == 1 &&
+	    EVP_DigestSign(md, sig, &sl, (unsigned char *)input,
+			   strlen(input)) == 1) {
+		char *sb = th_b64url(sig, sl);
+		n += strlen(sb) + 1;
+		out = malloc(n);
+		snprintf(out, n, "%s.%s", input, sb);
+		free(sb);
+	}
+	EVP_MD_CTX_free(md);
+	EVP_PKEY_free(k);
+	BIO_free(bio);
+	free(input);
+	free(hb);
+	free(cb);
+	free(hj);
+	free(cj);
+	json_decref(h);
+	return out;
+}
+
 /* An unsigned token: header {"alg":"none"} and the given claims. */
 static inline char *th_token_none(const json_t *claims)
 {

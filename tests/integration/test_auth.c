@@ -543,6 +543,31 @@ static void test_cognito_tokens(void)
 	free(expired);
 }
 
+/* The default oidc.token_use checks the claim when a token has it: a
+ * Cognito ID token is refused, a Cognito access token and a token without
+ * the claim (every standard provider's) are accepted. */
+static void test_token_use_default(void)
+{
+	static const char *const uses[] = {"id", "access", NULL};
+	static const long want[] = {401, 200, 200};
+	long now = (long)time(NULL);
+	for (size_t i = 0; i < 3; i++) {
+		json_t *c =
+		    json_pack("{s:s, s:s, s:s, s:[s], s:I, s:I}", "iss", ISS,
+			      "sub", COGNITO_SUB, "client_id", CLIENT,
+			      "cognito:groups", "viewer", "iat",
+			      (json_int_t)now, "exp", (json_int_t)(now + 600));
+		if (uses[i])
+			json_object_set_new(c, "token_use",
+					    json_string(uses[i]));
+		char *t = slate_jwt_sign_rs256(c, rsa_pem, "test-kid");
+		json_decref(c);
+		CU_ASSERT_EQUAL(status_as(t, "GET", "/api/v1/auth/me", NULL),
+				want[i]);
+		free(t);
+	}
+}
+
 /* ---- audit ------------------------------------------------------------ */
 
 static void test_audit_rows(void)
@@ -856,6 +881,8 @@ int main(void)
 	    {"slatectl accounts", test_slatectl_accounts},
 	    {"first-start admin", test_first_admin},
 	    {"Cognito RS256 tokens", test_cognito_tokens},
+	    {"token_use checked when present (default)",
+	     test_token_use_default},
 	    {"audit rows and the audit-log API", test_audit_rows},
 	    {"rate limits and lockouts", test_rate_limits},
 	    {NULL, NULL},

@@ -140,6 +140,7 @@ static void test_permissions(void)
 static slate_config cfg;
 static slate_auth *auth;
 static char *rsa_pem, *other_pem;
+static char *pub_pem; /* rsa_pem's public half, as the JWKS gives it */
 static char jwks_path[64];
 
 static void setup(void)
@@ -152,6 +153,10 @@ static void setup(void)
 	int fd = mkstemp(jwks_path);
 	close(fd);
 	json_dump_file(jwks, jwks_path, 0);
+	json_t *k0 = json_array_get(json_object_get(jwks, "keys"), 0);
+	pub_pem = slate_jwt_rsa_pem_from_jwk(
+	    json_string_value(json_object_get(k0, "n")),
+	    json_string_value(json_object_get(k0, "e")));
 	json_decref(jwks);
 	json_decref(other);
 	cfg.oidc_issuer = strdup(ISS);
@@ -169,6 +174,7 @@ static void teardown(void)
 	unlink(jwks_path);
 	free(rsa_pem);
 	free(other_pem);
+	free(pub_pem);
 }
 
 static int verify(const char *tok, slate_identity *id)
@@ -295,8 +301,8 @@ static void test_oidc_tokens(void)
 	CU_ASSERT_EQUAL(verify(t, &id), -1);
 	free(t);
 	/* HS256 signed with the issuer's public key PEM (alg confusion) */
-	t = slate_jwt_sign_hs256(c, auth->oidc.keys[0].key,
-				 auth->oidc.keys[0].key_len);
+	t = slate_jwt_sign_hs256(c, (const unsigned char *)pub_pem,
+				 strlen(pub_pem));
 	CU_ASSERT_EQUAL(verify(t, &id), -1);
 	free(t);
 	/* alg none with the issuer's iss */
@@ -329,6 +335,84 @@ static void test_oidc_tokens(void)
 	CU_ASSERT_EQUAL(id.groups, SLATE_GROUP_ADMIN);
 	free(t);
 	json_decref(c);
+}
+
+/* RFC 9068 access tokens (typ at+jwt) and the typ values refused, and
+ * token_use checked only when present. */
+static void test_oidc_typ_token_use(void)
+{
+	CU_ASSERT_PTR_NOT_NULL_FATAL(auth);
+	slate_identity id;
+	json_t *c = cognito_claims();
+	static const char *const good[] = {
+	    "at+jwt", "JWT", "application/at+jwt", "AT+JWT", "jwt"};
+	static const char *const bad[] = {"JOSE", "id+jwt", "", "at+jwt2"};
+	for (size_t i = 0; i < sizeof(good) / sizeof(*good); i++) {
+		char *t = th_token_rs256_typ(c, rsa_pem, "k1", good[i]);
+		CU_ASSERT_EQUAL(verify(t, &id), 0);
+		free(t);
+	}
+	char why[128];
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		char *t = th_token_rs256_typ(c, rsa_pem, "k1", bad[i]);
+		CU_ASSERT_EQUAL(slate_auth_verify(auth, t, (long)time(NULL),
+						  &id, why, sizeof(why)),
+				-1);
+		UNIT_ASSERT_STR_CONTAINS(why, "typ");
+		free(t);
+	}
+	/* the real reason, not "malformed or no iss" */
+	json_object_del(c, "iss");
+	char *t = th_token_rs256_typ(c, rsa_pem, "k1", "at+jwt");
+	CU_ASSERT_EQUAL(
+	    slate_auth_verify(auth, t, (long)time(NULL), &id, why, sizeof(why)),
+	    -1);
+	UNIT_ASSERT_STR_EQ(why, "no iss claim");
+	free(t);
+	json_object_set_new(c, "iss", json_string(ISS));
+	/* default token_use (access): absent is fine, id is not */
+	json_object_del(c, "token_use");
+	t = th_token_rs256_typ(c, rsa_pem, "k1", "at+jwt");
+	CU_ASSERT_EQUAL(verify(t, &id), 0);
+	free(t);
+	json_object_set_new(c, "token_use", json_string("id"));
+	t = slate_jwt_sign_rs256(c, rsa_pem, "k1");
+	CU_ASSERT_EQUAL(
+	    slate_auth_verify(auth, t, (long)time(NULL), &id, why, sizeof(why)),
+	    -1);
+	UNIT_ASSERT_STR_CONTAINS(why, "token_use");
+	free(t);
+	json_decref(c);
+}
+
+/* A JWKS URL nobody answers: the keys still load (as nothing), the
+ * issuer's tokens are refused with the reason, and close stops the
+ * retrying thread. */
+static void test_jwks_unreachable(void)
+{
+	slate_config c2;
+	slate_config_defaults(&c2);
+	c2.oidc_issuer = strdup(ISS);
+	c2.oidc_audience = strdup(CLIENT);
+	c2.oidc_jwks_url = strdup("http://127.0.0.1:9/jwks");
+	slate_auth *a = NULL;
+	char err[256];
+	CU_ASSERT_EQUAL_FATAL(
+	    slate_auth_init_keys(&a, &c2, SECRET, err, sizeof(err)), 0);
+	CU_ASSERT_FALSE(slate_auth_oidc_ready(a));
+	json_t *c = cognito_claims();
+	char *t = slate_jwt_sign_rs256(c, rsa_pem, "k1");
+	slate_identity id;
+	char why[128];
+	CU_ASSERT_EQUAL(
+	    slate_auth_verify(a, t, (long)time(NULL), &id, why, sizeof(why)),
+	    -1);
+	UNIT_ASSERT_STR_CONTAINS(why, "JWKS is not loaded");
+	free(t);
+	json_decref(c);
+	slate_auth_free(a);
+	slate_config_release(&c2);
+	CU_ASSERT_TRUE(slate_auth_oidc_ready(auth)); /* the file's keys */
 }
 
 static void test_jwks(void)
@@ -447,6 +531,9 @@ int main(void)
 	    {"permissions by group", test_permissions},
 	    {"local access tokens", test_local_tokens},
 	    {"OIDC (Cognito) tokens", test_oidc_tokens},
+	    {"OIDC typ at+jwt, token_use when present",
+	     test_oidc_typ_token_use},
+	    {"JWKS URL unreachable at start", test_jwks_unreachable},
 	    {"JWKS refusals", test_jwks},
 	    {"IP and CIDR match", test_ip_match},
 	    {"X-Forwarded-For from trusted proxies", test_forwarded_for},
