@@ -1,7 +1,17 @@
 /*
  * cluster.c - the embedded cluster's lifecycle (see cluster.h): start it
  * (creating it first when new, reusing one already running), wait until it
- * accepts connections, and stop it when this process started it.
+ * accepts connections, and stop it when this process owns it.
+ *
+ * Ownership: the process that starts the server owns it and stops it, and
+ * says so in <data_dir>/pg.owner. A server found running whose owner is
+ * dead (slated was killed with -9; the postmaster, in its own session,
+ * outlived it) is adopted: the newcomer owns it and stops it like one it
+ * started, unless the server's binary changed on disk since it started
+ * (a package upgrade): then it is stopped at once and started anew, since
+ * an old server loading the new version's libraries fails. A server whose
+ * owner still runs (slatectl beside slated, two slated on one data dir) is
+ * left alone.
  *
  * The steps live in their own files, all sharing cluster_int.h:
  * cluster_bin.c (binaries, cluster user), cluster_paths.c (where it
@@ -62,6 +72,28 @@ static int wait_ready(const slate_cluster *c, char *err, size_t errlen)
 	return 0;
 }
 
+/* pg_ctl stop -m fast, waiting for the server to be gone. 0, or -1
+ * (logged). */
+static int pg_ctl_stop(const slate_cluster *c)
+{
+	char *prog = cluster_path_join(c->bindir, "pg_ctl");
+	char *argv[] = {prog,	"stop", "-D", c->cluster_dir,  "-m",
+			"fast", "-w",	"-t", START_TIMEOUT_S, "-s",
+			NULL};
+	int fd = cluster_proc_open_log(c->server_log, false);
+	int status = prog ? cluster_proc_run(c, argv, fd, false) : -1;
+	if (fd >= 0)
+		close(fd);
+	free(prog);
+	if (status != 0) {
+		slate_log(SLATE_LOG_ERROR, "core", NULL,
+			  "pg_ctl stop failed for %s (status %d), see %s",
+			  c->cluster_dir, status, c->server_log);
+		return -1;
+	}
+	return 0;
+}
+
 static int pg_ctl_start(slate_cluster *c, char *err, size_t errlen)
 {
 	char *prog = cluster_path_join(c->bindir, "pg_ctl");
@@ -105,6 +137,33 @@ out:
 	return rc;
 }
 
+/* Takes <data_dir>/pg.lock, which serialises starting and stopping the
+ * cluster between processes. The descriptor (closing it unlocks), or -1
+ * with the reason. */
+static int lock_data_dir(const slate_cluster *c, char *err, size_t errlen)
+{
+	char *lock_path = cluster_path_join(c->data_dir, "pg.lock");
+	int fd = lock_path ? open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)
+			   : -1;
+	if (fd < 0) {
+		slate_errf(err, errlen, "cannot open %s: %s",
+			   lock_path ? lock_path : "pg.lock", strerror(errno));
+		free(lock_path);
+		return -1;
+	}
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			slate_errf(err, errlen, "cannot lock %s: %s", lock_path,
+				   strerror(errno));
+			close(fd);
+			fd = -1;
+			break;
+		}
+	}
+	free(lock_path);
+	return fd;
+}
+
 static void cluster_free(slate_cluster *c)
 {
 	if (!c)
@@ -119,6 +178,42 @@ static void cluster_free(slate_cluster *c)
 	free(c);
 }
 
+/* A server runs already (postmaster `pid`, -1 when unknown): use it,
+ * adopt it, or restart it (see the top of this file). 1 when it was
+ * stopped and must be started again, 0 when it is ready, -1 on error. */
+static int reuse_running(slate_cluster *c, long pid, char *err, size_t errlen)
+{
+	if (cluster_pid_owner_alive(c)) {
+		if (pid > 0 && cluster_pid_binary_changed(c, pid))
+			slate_log(SLATE_LOG_WARN, "core", NULL,
+				  "the PostgreSQL server of %s (PID %ld) runs "
+				  "a binary that changed on disk since; its "
+				  "owner still runs, so it is left to restart "
+				  "it",
+				  c->cluster_dir, pid);
+		return wait_ready(c, err, errlen);
+	}
+	if (pid > 0 && cluster_pid_binary_changed(c, pid)) {
+		slate_log(SLATE_LOG_WARN, "core", NULL,
+			  "the PostgreSQL server of %s (PID %ld) runs a binary "
+			  "that changed on disk since it started: restarting "
+			  "it",
+			  c->cluster_dir, pid);
+		if (pg_ctl_stop(c) < 0)
+			return slate_errf(err, errlen,
+					  "cannot stop the outdated server of "
+					  "%s (PID %ld), see %s",
+					  c->cluster_dir, pid, c->server_log);
+		return 1;
+	}
+	if (wait_ready(c, err, errlen) < 0)
+		return -1;
+	/* Its owner died without stopping it: from now on it is ours. */
+	c->started = true;
+	c->adopted = true;
+	return 0;
+}
+
 /* Runs the server up to the point of accepting connections: reuse a
  * running one, otherwise start it (creating it first when new). */
 static int bring_up(slate_cluster *c, char *err, size_t errlen)
@@ -129,8 +224,11 @@ static int bring_up(slate_cluster *c, char *err, size_t errlen)
 
 	if (pg_ctl_status(c) == 0) {
 		long pid = cluster_pid_postmaster(c);
-		if (pid <= 0 || !cluster_pid_stale(c, pid))
-			return wait_ready(c, err, errlen);
+		if (pid <= 0 || !cluster_pid_stale(c, pid)) {
+			int rc = reuse_running(c, pid, err, errlen);
+			if (rc <= 0)
+				return rc;
+		}
 	}
 	cluster_pid_remove_stale(c);
 	if (cluster_init_conf(c, err, errlen) < 0)
@@ -146,7 +244,6 @@ int slate_cluster_start(const char *data_dir, const slate_cluster_opts *opts,
 	const char *dbname = opts && opts->dbname ? opts->dbname : "slate";
 	*out = NULL;
 
-	char *lock_path = NULL;
 	int lock_fd = -1;
 	slate_cluster *c = calloc(1, sizeof(*c));
 	if (!c)
@@ -180,28 +277,17 @@ int slate_cluster_start(const char *data_dir, const slate_cluster_opts *opts,
 		goto fail;
 
 	/* slated and slatectl may start together: one initdb, one pg_ctl. */
-	lock_path = cluster_path_join(c->data_dir, "pg.lock");
-	lock_fd = lock_path
-		      ? open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)
-		      : -1;
-	if (lock_fd < 0) {
-		slate_errf(err, errlen, "cannot open %s: %s",
-			   lock_path ? lock_path : "pg.lock", strerror(errno));
+	lock_fd = lock_data_dir(c, err, errlen);
+	if (lock_fd < 0)
 		goto fail;
-	}
-	while (flock(lock_fd, LOCK_EX) < 0) {
-		if (errno != EINTR) {
-			slate_errf(err, errlen, "cannot lock %s: %s", lock_path,
-				   strerror(errno));
-			goto fail;
-		}
-	}
 	if (cluster_path_resolve(c, err, errlen) < 0 ||
 	    cluster_bin_resolve(c, opts ? opts->pg_bindir : NULL, err, errlen) <
 		0 ||
 	    bring_up(c, err, errlen) < 0 ||
 	    cluster_conn_ensure_db(c, dbname, err, errlen) < 0)
 		goto fail;
+	if (c->started)
+		cluster_pid_owner_claim(c);
 	close(lock_fd);
 	lock_fd = -1;
 	c->conninfo = cluster_conn_info(c, dbname);
@@ -210,14 +296,15 @@ int slate_cluster_start(const char *data_dir, const slate_cluster_opts *opts,
 		goto fail;
 	}
 	slate_log(SLATE_LOG_INFO, "core", NULL, "database cluster %s in %s",
-		  c->started ? "started" : "already running", c->cluster_dir);
-	free(lock_path);
+		  c->adopted   ? "adopted (its slated was gone)"
+		  : c->started ? "started"
+			       : "already running",
+		  c->cluster_dir);
 	*out = c;
 	return 0;
 fail:
 	if (lock_fd >= 0)
 		close(lock_fd);
-	free(lock_path);
 	/* Leave nothing running that the caller cannot stop. */
 	if (c->started)
 		slate_cluster_stop(c);
@@ -237,22 +324,15 @@ int slate_cluster_stop(slate_cluster *c)
 		return 0;
 	int rc = 0;
 	if (c->started) {
-		char *prog = cluster_path_join(c->bindir, "pg_ctl");
-		char *argv[] = {prog,	"stop", "-D", c->cluster_dir,  "-m",
-				"fast", "-w",	"-t", START_TIMEOUT_S, "-s",
-				NULL};
-		int fd = cluster_proc_open_log(c->server_log, false);
-		int status = prog ? cluster_proc_run(c, argv, fd, false) : -1;
-		if (fd >= 0)
-			close(fd);
-		free(prog);
-		if (status != 0) {
-			slate_log(SLATE_LOG_ERROR, "core", NULL,
-				  "pg_ctl stop failed for %s (status %d), "
-				  "see %s",
-				  c->cluster_dir, status, c->server_log);
-			rc = -1;
-		}
+		/* Under the start lock: a slated starting meanwhile waits,
+		 * then finds the server gone and starts its own, instead of
+		 * using one about to stop. */
+		char err[256];
+		int lock_fd = lock_data_dir(c, err, sizeof(err));
+		rc = pg_ctl_stop(c);
+		cluster_pid_owner_clear(c);
+		if (lock_fd >= 0)
+			close(lock_fd);
 	}
 	cluster_free(c);
 	return rc;

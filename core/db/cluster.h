@@ -6,7 +6,10 @@
  * and is created with initdb on first use. When the calling process is root
  * the cluster runs as an unprivileged system user (PostgreSQL refuses root).
  * The process that started the cluster stops it in slate_cluster_stop(); a
- * process that found it already running leaves it running.
+ * process that found it already running leaves it running while the
+ * process that started it runs, and otherwise adopts it and stops it like
+ * one it started (restarting it first when its server binary changed on
+ * disk since it started).
  *
  * When root and that user cannot reach <data_dir> (a checkout under /root,
  * mode 0700), the cluster goes to /var/lib/slate/clusters/<hash of data_dir>
@@ -40,8 +43,9 @@ int slate_cluster_start(const char *data_dir, const slate_cluster_opts *opts,
 /* libpq connection string for the cluster (borrowed from the handle). */
 const char *slate_cluster_conninfo(const slate_cluster *c);
 
-/* Stop the cluster if this handle started it ("fast" shutdown), then free
- * the handle. NULL is allowed. 0, or -1 when pg_ctl stop failed. */
+/* Stop the cluster if this handle started or adopted it ("fast"
+ * shutdown), then free the handle. NULL is allowed. 0, or -1 when pg_ctl stop
+ * failed. */
 int slate_cluster_stop(slate_cluster *c);
 
 #endif

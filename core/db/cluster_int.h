@@ -42,7 +42,8 @@ struct slate_cluster {
 	char *server_log;
 	char *conninfo;
 	char *user;   /* the cluster user when root, for messages */
-	bool started; /* we ran pg_ctl start, so we stop it */
+	bool started; /* we started or adopted it, so we stop it */
+	bool adopted; /* found running, its owner gone */
 	bool drop;    /* run pg binaries as uid/gid below */
 	bool no_fsync;
 	uid_t uid;
@@ -106,6 +107,19 @@ long cluster_pid_postmaster(const slate_cluster *c);
 bool cluster_pid_stale(const slate_cluster *c, long pid);
 /* Removes the lock files whose PID is stale (logged). */
 void cluster_pid_remove_stale(const slate_cluster *c);
+/* Whether the process <data_dir>/pg.owner names (the one that will stop
+ * the cluster) still runs: same PID and same start time, not a zombie.
+ * False when there is no such file. */
+bool cluster_pid_owner_alive(const slate_cluster *c);
+/* Records this process as the owner (atomically). 0, or -1 (logged: the
+ * cluster then looks ownerless, and the next slated adopts it). */
+int cluster_pid_owner_claim(const slate_cluster *c);
+/* Removes the owner file when it names this process. */
+void cluster_pid_owner_clear(const slate_cluster *c);
+/* Whether server `pid` runs another binary than c->bindir/postgres now
+ * is (replaced, or modified after the server started). False when that
+ * cannot be told. Needs c->bindir. */
+bool cluster_pid_binary_changed(const slate_cluster *c, long pid);
 
 /* ---- cluster_conn.c: connecting ------------------------------------- */
 

@@ -1,7 +1,9 @@
 /*
  * cluster_pid.c - the server's lock files (postmaster.pid and the socket's
  * lock): which PID they name, and removing them when that PID is provably
- * not this cluster's server any more (after a crash of the machine).
+ * not this cluster's server any more (after a crash of the machine); the
+ * owner file naming the slated that stops the cluster; and whether a
+ * running server's binary is still the one on disk.
  */
 #include "db/cluster_int.h"
 
@@ -9,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/log.h"
@@ -81,4 +84,127 @@ void cluster_pid_remove_stale(const slate_cluster *c)
 		unlink(p);
 		free(p);
 	}
+}
+
+/* Field 22 of /proc/<pid>/stat, the start time in clock ticks since boot:
+ * with the PID it names one process for the life of the machine, so a
+ * PID reused by another process after a crash is told apart. 0 when the
+ * process is gone or a zombie (dead, only not reaped yet). */
+static unsigned long long proc_start_ticks(long pid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return 0;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* "pid (comm) S ...": comm may hold spaces and parentheses. */
+	const char *p = strrchr(buf, ')');
+	if (!p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X')
+		return 0;
+	p += 2;
+	for (int field = 3; field < 22; field++) {
+		p = strchr(p, ' ');
+		if (!p)
+			return 0;
+		p++;
+	}
+	return strtoull(p, NULL, 10);
+}
+
+/* <data_dir>/pg.owner: "<pid> <start ticks>" of the process that stops
+ * the cluster when it stops. A new string the caller frees, or NULL. */
+static char *owner_path(const slate_cluster *c)
+{
+	return cluster_path_join(c->data_dir, "pg.owner");
+}
+
+bool cluster_pid_owner_alive(const slate_cluster *c)
+{
+	char *p = owner_path(c);
+	FILE *f = p ? fopen(p, "re") : NULL;
+	free(p);
+	if (!f)
+		return false;
+	long pid = -1;
+	unsigned long long ticks = 0;
+	int got = fscanf(f, "%ld %llu", &pid, &ticks);
+	fclose(f);
+	if (got != 2 || pid <= 0)
+		return false;
+	return proc_start_ticks(pid) == ticks && ticks != 0;
+}
+
+int cluster_pid_owner_claim(const slate_cluster *c)
+{
+	char *p = owner_path(c);
+	char *tmp = p ? cluster_path_join(c->data_dir, "pg.owner.tmp") : NULL;
+	unsigned long long ticks = proc_start_ticks((long)getpid());
+	FILE *f = tmp && ticks ? fopen(tmp, "we") : NULL;
+	int rc = -1;
+	if (f) {
+		/* Written aside and renamed: a reader sees the old owner or
+		 * the new one, never half a line. */
+		int w = fprintf(f, "%ld %llu\n", (long)getpid(), ticks);
+		if (fclose(f) == 0 && w > 0 && rename(tmp, p) == 0)
+			rc = 0;
+	}
+	if (rc < 0)
+		slate_log(SLATE_LOG_WARN, "core", NULL,
+			  "cannot record this process as the cluster's owner "
+			  "in %s: a later slated will stop it anyway",
+			  p ? p : "pg.owner");
+	free(tmp);
+	free(p);
+	return rc;
+}
+
+void cluster_pid_owner_clear(const slate_cluster *c)
+{
+	char *p = owner_path(c);
+	FILE *f = p ? fopen(p, "re") : NULL;
+	long pid = -1;
+	if (f) {
+		if (fscanf(f, "%ld", &pid) != 1)
+			pid = -1;
+		fclose(f);
+	}
+	if (pid == (long)getpid())
+		unlink(p);
+	free(p);
+}
+
+/* dpkg replaces a binary by renaming a new file over it, so a server
+ * started before an upgrade runs an inode the path no longer names
+ * (/proc/<pid>/exe then reads "... (deleted)"); stat() through
+ * /proc/<pid>/exe reaches that inode even so. A binary rewritten in place
+ * keeps its inode but gets an mtime later than the server's start, which
+ * postmaster.pid records (third line, seconds since the epoch). */
+bool cluster_pid_binary_changed(const slate_cluster *c, long pid)
+{
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/%ld/exe", pid);
+	struct stat running, disk;
+	char *path = cluster_path_join(c->bindir, "postgres");
+	bool have = path && stat(path, &disk) == 0;
+	free(path);
+	/* Unknown (not ours to inspect, no binary at all): leave it be. */
+	if (!have || stat(proc, &running) != 0)
+		return false;
+	if (running.st_dev != disk.st_dev || running.st_ino != disk.st_ino)
+		return true;
+	char *pidfile = cluster_path_join(c->cluster_dir, "postmaster.pid");
+	FILE *f = pidfile ? fopen(pidfile, "re") : NULL;
+	free(pidfile);
+	if (!f)
+		return false;
+	char line[PATH_MAX];
+	long long started = -1;
+	for (int i = 0; i < 3 && fgets(line, sizeof(line), f); i++)
+		if (i == 2)
+			started = strtoll(line, NULL, 10);
+	fclose(f);
+	return started > 0 && (long long)disk.st_mtime > started;
 }

@@ -83,6 +83,14 @@ void slate_storage_free(slate_storage *st)
 	free(st);
 }
 
+int slate_storage_sweep_tmp(const slate_storage *st)
+{
+	if (!st)
+		return 0;
+	return slate_store_sweep_tmp(st->primary) +
+	       slate_store_sweep_tmp(st->thumbnails);
+}
+
 slate_store *slate_storage_get(const slate_storage *st, const char *name)
 {
 	if (!st || !name)

@@ -25,6 +25,9 @@ typedef struct slate_storage {
 int slate_storage_init(slate_storage **out, const slate_config *cfg, char *err,
 		       size_t errlen);
 void slate_storage_free(slate_storage *st);
+/* Sweep the temporary files of dead writers in every store
+ * (slate_store_sweep_tmp). How many were removed; never fails. */
+int slate_storage_sweep_tmp(const slate_storage *st);
 /* The store called `name` ("primary", "thumbnails"), or NULL. */
 slate_store *slate_storage_get(const slate_storage *st, const char *name);
 

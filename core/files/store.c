@@ -58,6 +58,11 @@ void slate_store_put_abort(slate_store_writer *w)
 		w->store->ops->put_abort(w);
 }
 
+int slate_store_sweep_tmp(slate_store *s)
+{
+	return s && s->ops->sweep_tmp ? s->ops->sweep_tmp(s) : 0;
+}
+
 int slate_store_stat(slate_store *s, const char *key, slate_store_info *st)
 {
 	if (!slate_store_key_valid(key))

@@ -69,6 +69,10 @@ typedef struct slate_store_ops {
 	char *(*presign)(slate_store *s, const char *method, const char *key,
 			 const char *content_type, uint64_t size, long ttl_s);
 	void (*free)(slate_store *s);
+	/* Remove the temporary files of writers that died (a process killed
+	 * mid-write). How many were removed. NULL when the backend keeps no
+	 * named temporary files (S3: unnamed ones, gone with the process). */
+	int (*sweep_tmp)(slate_store *s);
 } slate_store_ops;
 
 struct slate_store {
@@ -96,6 +100,9 @@ void slate_store_put_abort(slate_store_writer *w); /* NULL is fine */
 int slate_store_stat(slate_store *s, const char *key, slate_store_info *st);
 int slate_store_delete(slate_store *s, const char *key);
 int slate_store_open_fd(slate_store *s, const char *key, slate_store_info *st);
+/* ops->sweep_tmp when the backend has one: the number of files removed,
+ * 0 otherwise. Best effort; never fails. */
+int slate_store_sweep_tmp(slate_store *s);
 char *slate_store_presign(slate_store *s, const char *method, const char *key,
 			  const char *content_type, uint64_t size, long ttl_s);
 

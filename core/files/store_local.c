@@ -7,6 +7,19 @@
  * key, and the directory is fsynced, so after commit the object survives a
  * crash and before it no reader sees any of it. Abort unlinks the file.
  *
+ * Dead writers: a writer holds an exclusive flock(2) on its temporary file
+ * from creation until the rename, and the kernel drops it when the process
+ * dies, however it dies. A temporary file whose lock can be taken therefore
+ * belongs to a dead writer and is removed, whatever its age: at open and
+ * every sweep (local_sweep_tmp). flock locks belong to the open file
+ * description, so they hold between the threads of one process and
+ * between processes sharing the directory on one machine.
+ *
+ * On NFS, flock is emulated with byte-range locks through the lock manager
+ * (or only locally with the nolock mount option), so a lock taken on one
+ * machine may not exclude a writer on another: there the sweep falls back
+ * to age alone (LOCAL_TMP_STALE_S).
+ *
  * Escapes: keys are checked by slate_store_key_valid() (no "..", no
  * absolute path, no NUL), and every path is walked one component at a time
  * from the root's descriptor with O_NOFOLLOW, so a symlink planted inside
@@ -21,7 +34,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,15 +45,19 @@
  * would cost more than the copy. Constant per upload. */
 #define LOCAL_WBUF (256 * 1024)
 
-/* A temporary file untouched this long belongs to a write that died with
- * its process (kill -9, power loss): every live write appends to its file
- * far more often, and HTTP uploads time out within a minute of silence. */
+/* Where locks cannot be trusted (NFS), a temporary file untouched this
+ * long belongs to a write that died with its process: every live write
+ * appends to its file far more often, and HTTP uploads time out within a
+ * minute of silence. */
 #define LOCAL_TMP_STALE_S 3600
+/* From linux/magic.h, which is not always installed. */
+#define LOCAL_NFS_SUPER_MAGIC 0x6969
 
 typedef struct local_store {
 	slate_store base;
 	int rootfd, tmpfd;
 	char *root;
+	bool age_only; /* locks do not span machines here (NFS) */
 } local_store;
 
 typedef struct local_writer {
@@ -102,6 +121,44 @@ static int walk_parent(local_store *s, const char *key, bool create, char *last,
 	}
 }
 
+#define LOCAL_TMP_RANDOM 12
+
+/* Creates <tmp>/<hex of rnd>.part and locks it (see the top of the file);
+ * its name into name[64]. The file is created before it is locked, so a
+ * sweep may take the lock in between and unlink it: a file found unlinked
+ * once locked is dropped and another name tried (rnd's last byte bumped).
+ * The descriptor, or -1 (errno). */
+static int open_locked_tmp(local_store *s, unsigned char *rnd, char *name)
+{
+	for (int attempt = 0; attempt < 8; attempt++) {
+		char *o = name;
+		for (size_t i = 0; i < LOCAL_TMP_RANDOM; i++, o += 2)
+			sprintf(o, "%02x", rnd[i]);
+		strcpy(o, ".part");
+		rnd[LOCAL_TMP_RANDOM - 1]++;
+		int fd = openat(
+		    s->tmpfd, name,
+		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
+		if (fd < 0)
+			return -1;
+		struct stat st;
+		int rc;
+		while ((rc = flock(fd, LOCK_EX)) < 0 && errno == EINTR)
+			;
+		if (rc == 0 && fstat(fd, &st) == 0 && st.st_nlink > 0)
+			return fd;
+		int saved = errno;
+		close(fd);
+		if (rc < 0) {
+			unlinkat(s->tmpfd, name, 0);
+			errno = saved;
+			return -1;
+		}
+	}
+	errno = EAGAIN;
+	return -1;
+}
+
 static int local_put_begin(slate_store *base, const char *key,
 			   const char *content_type, uint64_t size,
 			   slate_store_writer **out)
@@ -115,19 +172,13 @@ static int local_put_begin(slate_store *base, const char *key,
 	w->base.store = base;
 	w->used = 0;
 	w->key = strdup(key);
-	unsigned char rnd[12];
+	unsigned char rnd[LOCAL_TMP_RANDOM];
 	if (!w->key || RAND_bytes(rnd, sizeof(rnd)) != 1) {
 		free(w->key);
 		free(w);
 		return -1;
 	}
-	char *o = w->tmpname;
-	for (size_t i = 0; i < sizeof(rnd); i++, o += 2)
-		sprintf(o, "%02x", rnd[i]);
-	strcpy(o, ".part");
-	w->fd =
-	    openat(s->tmpfd, w->tmpname,
-		   O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
+	w->fd = open_locked_tmp(s, rnd, w->tmpname);
 	if (w->fd < 0) {
 		free(w->key);
 		free(w);
@@ -174,9 +225,11 @@ static void local_put_abort(slate_store_writer *base)
 {
 	local_writer *w = (local_writer *)base;
 	local_store *s = (local_store *)base->store;
+	/* Unlinked before the lock goes with the descriptor: never a
+	 * moment when a sweep could take it for a dead writer's. */
+	unlinkat(s->tmpfd, w->tmpname, 0);
 	if (w->fd >= 0)
 		close(w->fd);
-	unlinkat(s->tmpfd, w->tmpname, 0);
 	free(w->key);
 	free(w);
 }
@@ -186,19 +239,19 @@ static int local_put_commit(slate_store_writer *base)
 	local_writer *w = (local_writer *)base;
 	local_store *s = (local_store *)base->store;
 	char last[SLATE_STORE_COMPONENT_MAX + 1];
-	if (flush_buf(w) || fsync(w->fd) || close(w->fd)) {
-		w->fd = -1;
+	if (flush_buf(w) || fsync(w->fd)) {
 		local_put_abort(base);
 		return -1;
 	}
-	w->fd = -1;
 	int dfd = walk_parent(s, w->key, true, last, sizeof(last));
 	if (dfd < 0) {
 		local_put_abort(base);
 		return -1;
 	}
 	/* rename replaces whatever is at `last`, a symlink included, without
-	 * following it; fsync of the directory makes the new name durable. */
+	 * following it; fsync of the directory makes the new name durable.
+	 * The descriptor, and so the lock, is kept until the file has left
+	 * the temporary directory: a sweep must not take it for dead. */
 	int rc = renameat(s->tmpfd, w->tmpname, dfd, last);
 	if (rc == 0)
 		fsync(dfd);
@@ -207,6 +260,8 @@ static int local_put_commit(slate_store_writer *base)
 		local_put_abort(base);
 		return -1;
 	}
+	/* The data is durable (fsync above): close cannot lose it now. */
+	close(w->fd);
 	free(w->key);
 	free(w);
 	return 0;
@@ -280,6 +335,8 @@ static void local_free(slate_store *base)
 	free(s);
 }
 
+static int local_sweep_tmp(slate_store *base);
+
 static const slate_store_ops local_ops = {
     .backend = "local",
     .put_begin = local_put_begin,
@@ -291,31 +348,57 @@ static const slate_store_ops local_ops = {
     .del = local_del,
     .presign = NULL,
     .free = local_free,
+    .sweep_tmp = local_sweep_tmp,
 };
 
-/* Remove the temporary files of writes that died (see LOCAL_TMP_STALE_S).
- * Best effort: what cannot be removed now is tried at the next start. */
-static void sweep_stale_tmp(local_store *s)
+/* Whether temporary file `name` belongs to a dead writer, and if so
+ * removes it. With locks, while holding the file's lock (so its writer
+ * cannot be alive), and only the very file locked, not one renamed into
+ * its place meanwhile. 1 when removed, 0 otherwise. */
+static int sweep_one(local_store *s, const char *name, time_t now)
 {
+	struct stat at;
+	if (fstatat(s->tmpfd, name, &at, AT_SYMLINK_NOFOLLOW) ||
+	    !S_ISREG(at.st_mode))
+		return 0;
+	if (s->age_only) {
+		if (now - at.st_mtime < LOCAL_TMP_STALE_S)
+			return 0;
+		return unlinkat(s->tmpfd, name, 0) == 0;
+	}
+	int fd = openat(s->tmpfd, name,
+			O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	struct stat st;
+	int removed = 0;
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, &st) == 0 &&
+	    st.st_ino == at.st_ino && st.st_dev == at.st_dev)
+		removed = unlinkat(s->tmpfd, name, 0) == 0;
+	close(fd);
+	return removed;
+}
+
+/* Remove the temporary files of writes that died (see the top of the
+ * file). Best effort: what cannot be removed now is tried next time. */
+static int local_sweep_tmp(slate_store *base)
+{
+	local_store *s = (local_store *)base;
 	int fd = openat(s->tmpfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 	if (!d) {
 		if (fd >= 0)
 			close(fd);
-		return;
+		return 0;
 	}
 	time_t now = time(NULL);
+	int removed = 0;
 	struct dirent *e;
-	while ((e = readdir(d))) {
-		struct stat st;
-		if (e->d_name[0] == '.' ||
-		    fstatat(s->tmpfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) ||
-		    !S_ISREG(st.st_mode) ||
-		    now - st.st_mtime < LOCAL_TMP_STALE_S)
-			continue;
-		unlinkat(s->tmpfd, e->d_name, 0);
-	}
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			removed += sweep_one(s, e->d_name, now);
 	closedir(d);
+	return removed;
 }
 
 slate_store *slate_store_local_new(const char *name, const char *root,
@@ -342,6 +425,9 @@ slate_store *slate_store_local_new(const char *name, const char *root,
 		local_free(&s->base);
 		return NULL;
 	}
-	sweep_stale_tmp(s);
+	struct statfs fs;
+	s->age_only =
+	    fstatfs(s->tmpfd, &fs) == 0 && fs.f_type == LOCAL_NFS_SUPER_MAGIC;
+	local_sweep_tmp(&s->base);
 	return &s->base;
 }

@@ -75,25 +75,49 @@ int slate_upload_sweep(slate_core *core, void *pgconn)
 	return removed;
 }
 
+/* Dead writers' temporary files can be gigabytes each (an upload killed
+ * mid-PUT), so they are looked for at least this often, even when the
+ * upload sweep itself runs less often. */
+#define TMP_SWEEP_MAX_S 60
+
+/* Removes the temporary files of dead writers in this process's stores
+ * (they may be another process's: the stores are shared). */
+static void sweep_tmp(slate_core *core)
+{
+	int n = slate_storage_sweep_tmp(core->storage);
+	if (n > 0)
+		slate_log(SLATE_LOG_INFO, "storage", NULL,
+			  "sweep: removed %d temporary file(s) of dead "
+			  "writers",
+			  n);
+}
+
 static void *sweeper_main(void *arg)
 {
 	slate_upload_sweeper *s = arg;
 	PGconn *pg = NULL;
+	int interval = s->core->cfg->upload_sweep_interval_s;
+	int tick = interval < TMP_SWEEP_MAX_S ? interval : TMP_SWEEP_MAX_S;
+	time_t next_rows = time(NULL) + interval;
 	pthread_mutex_lock(&s->lock);
 	while (!s->stopping) {
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += s->core->cfg->upload_sweep_interval_s;
+		ts.tv_sec += tick;
 		pthread_cond_timedwait(&s->wake, &s->lock, &ts);
 		if (s->stopping)
 			break;
 		pthread_mutex_unlock(&s->lock);
-		if (!pg || PQstatus(pg) != CONNECTION_OK) {
-			PQfinish(pg);
-			pg = PQconnectdb(s->conninfo);
+		sweep_tmp(s->core);
+		if (time(NULL) >= next_rows) {
+			next_rows = time(NULL) + interval;
+			if (!pg || PQstatus(pg) != CONNECTION_OK) {
+				PQfinish(pg);
+				pg = PQconnectdb(s->conninfo);
+			}
+			if (PQstatus(pg) == CONNECTION_OK)
+				slate_upload_sweep(s->core, pg);
 		}
-		if (PQstatus(pg) == CONNECTION_OK)
-			slate_upload_sweep(s->core, pg);
 		pthread_mutex_lock(&s->lock);
 	}
 	pthread_mutex_unlock(&s->lock);

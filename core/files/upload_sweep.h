@@ -3,6 +3,9 @@
  * within storage.upload_cleanup_after_s lose their object and their row.
  * Every slated runs a sweeper thread; rows are claimed with FOR UPDATE SKIP
  * LOCKED, so several processes sweep without waiting on each other.
+ * The same thread removes the temporary files of writers that died (an
+ * upload killed mid-PUT, here or in another process sharing the store) at
+ * least every minute (slate_storage_sweep_tmp).
  */
 #ifndef SLATE_UPLOAD_SWEEP_H
 #define SLATE_UPLOAD_SWEEP_H

@@ -104,21 +104,12 @@ static int setup_accounts(th_server *s)
 	return 0;
 }
 
-int th_start(th_server *s, const char *config_json)
+/* Fork and exec slated with s's config in s's directory, then wait until
+ * /health answers and log the test accounts in. 0 or -1 (reason printed,
+ * slated stopped). */
+static int launch(th_server *s)
 {
-	memset(s, 0, sizeof(*s));
-	snprintf(s->dir, sizeof(s->dir), "/tmp/slate-test-XXXXXX");
-	if (!mkdtemp(s->dir))
-		return -1;
-	/* traversable, not listable, by the cluster user when run as root */
-	chmod(s->dir, 0711);
-	s->port = free_port();
-	snprintf(s->base, sizeof(s->base), "http://127.0.0.1:%d", s->port);
-	snprintf(s->log_path, sizeof(s->log_path), "%s/slated.log", s->dir);
-	snprintf(s->out_path, sizeof(s->out_path), "%s/slated.out", s->dir);
-	char *cfg = s->cfg_path;
-	if (write_config(s, config_json, cfg, sizeof(s->cfg_path)))
-		return -1;
+	const char *cfg = s->cfg_path;
 	s->pid = fork();
 	if (s->pid < 0)
 		return -1;
@@ -126,8 +117,10 @@ int th_start(th_server *s, const char *config_json)
 		/* A test killed mid-run (a ctest timeout) must not leave its
 		 * slated, workers and cluster running. */
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		int err = open(s->log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		int out = open(s->out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		int err =
+		    open(s->log_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		int out =
+		    open(s->out_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
 		if (chdir(s->dir) || err < 0 || out < 0)
 			_exit(127);
 		dup2(err, 2);
@@ -164,6 +157,43 @@ int th_start(th_server *s, const char *config_json)
 	}
 	th_stop(s);
 	return -1;
+}
+
+int th_start(th_server *s, const char *config_json)
+{
+	memset(s, 0, sizeof(*s));
+	snprintf(s->dir, sizeof(s->dir), "/tmp/slate-test-XXXXXX");
+	if (!mkdtemp(s->dir))
+		return -1;
+	/* traversable, not listable, by the cluster user when run as root */
+	chmod(s->dir, 0711);
+	s->port = free_port();
+	snprintf(s->base, sizeof(s->base), "http://127.0.0.1:%d", s->port);
+	snprintf(s->log_path, sizeof(s->log_path), "%s/slated.log", s->dir);
+	snprintf(s->out_path, sizeof(s->out_path), "%s/slated.out", s->dir);
+	if (write_config(s, config_json, s->cfg_path, sizeof(s->cfg_path)))
+		return -1;
+	return launch(s);
+}
+
+void th_kill9(th_server *s)
+{
+	if (s->db) {
+		PQfinish(s->db);
+		s->db = NULL;
+	}
+	if (s->pid > 0) {
+		int st;
+		kill(s->pid, SIGKILL);
+		waitpid(s->pid, &st, 0);
+		s->pid = 0;
+	}
+}
+
+int th_restart(th_server *s)
+{
+	th_kill9(s);
+	return launch(s);
 }
 
 bool th_alive(th_server *s)

@@ -48,6 +48,15 @@ int th_start(th_server *s, const char *config_json);
 /* SIGTERM, wait, remove the temp dir. A sanitizer report in slated's log
  * (a worker's included) is printed, and makes the test program exit 1. */
 void th_stop(th_server *s);
+/* kill -9 slated and reap it; its workers die with it, the embedded
+ * cluster's postmaster (a session of its own) survives, and the temp dir
+ * stays. th_stop still cleans up. */
+void th_kill9(th_server *s);
+/* Start slated again in s's directory with the same config (so the same
+ * data dir and database; kill -9 first if it still runs), wait until
+ * /health answers and log the accounts in again. Its log is appended
+ * to. 0 or -1 (reason printed, slated stopped). */
+int th_restart(th_server *s);
 /* Whether slated is still running. */
 bool th_alive(th_server *s);
 

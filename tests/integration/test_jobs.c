@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "base/config.h"
+#include "base/util.h"
 #include "harness.h"
 #include "jobs/jobs.h"
 
@@ -490,6 +491,79 @@ static void test_memory_limit(void)
 }
 
 /* The worker processes of slated `parent`. */
+/* A worker killed with a claimed batch: the supervisor sees it die and
+ * gives the rest of the batch back at once, so the other jobs start long
+ * before the 30 s lease would have expired. One worker, so the batch is
+ * all of the jobs and the next worker is the restarted one. */
+static void test_killed_worker_releases_batch(void)
+{
+	th_server x;
+	CU_ASSERT_FATAL(
+	    th_start(&x,
+		     "{\"plugins\": {\"jobplug\": {\"enabled\": true}}, "
+		     "\"jobs\": {\"workers\": 1, \"batch\": 8, "
+		     "\"lease_s\": 30, \"poll_ms\": 200, "
+		     "\"backoff_base_ms\": 100, \"backoff_max_ms\": 200}}") ==
+	    0);
+	th_resp r;
+	CU_ASSERT_FATAL(th_req(&x, "POST", "/api/v1/jobplug/enqueue",
+			       "{\"kind\": \"sleep\", \"count\": 4, "
+			       "\"payload\": {\"ms\": 1000}}",
+			       NULL, &r) == 0);
+	CU_ASSERT_EQUAL(r.status, 201);
+	th_resp_free(&r);
+	/* the first job runs; all four are claimed by its worker */
+	long pid = -1;
+	for (int i = 0; i < 400 && pid <= 0; i++) {
+		pid = th_sql_long(&x, "SELECT min(worker_pid) FROM "
+				      "jobplug_runs");
+		if (pid <= 0)
+			usleep(50000);
+	}
+	CU_ASSERT_FATAL(pid > 0);
+	CU_ASSERT_EQUAL(th_sql_long(&x, "SELECT count(*) FROM jobs WHERE "
+					"status = 'running' AND "
+					"lease_expires_at > now() + interval "
+					"'20 s'"),
+			4);
+	double t0 = slate_now_ms();
+	CU_ASSERT_FATAL(kill((pid_t)pid, SIGKILL) == 0);
+	/* the three it never started run on the restarted worker, one
+	 * after the other (1 s each), on their first attempt */
+	char sql[300];
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(DISTINCT r.job_id) FROM jobplug_runs r JOIN "
+		 "jobs j ON j.job_id = r.job_id WHERE j.attempts = 1 AND "
+		 "r.worker_pid <> %ld",
+		 pid);
+	long started = 0;
+	for (int i = 0; i < 300 && started < 3; i++) {
+		started = th_sql_long(&x, sql);
+		if (started < 3)
+			usleep(50000);
+	}
+	double took = (slate_now_ms() - t0) / 1000.0;
+	CU_ASSERT_EQUAL(started, 3);
+	CU_ASSERT(took < 12.0);
+	fprintf(stderr, "(the other jobs started within %.1f s) ", took);
+	/* the one it ran failed for the crash and runs again */
+	char err[300] = "";
+	th_sql_text(&x,
+		    "SELECT coalesce(max(last_error), '') FROM jobs WHERE "
+		    "last_error IS NOT NULL",
+		    err, sizeof(err));
+	CU_ASSERT(strstr(err, "signal 9") != NULL);
+	long done = 0;
+	for (int i = 0; i < 300 && done < 4; i++) {
+		done = th_sql_long(&x, "SELECT count(*) FROM jobs WHERE "
+				       "status = 'succeeded'");
+		if (done < 4)
+			usleep(50000);
+	}
+	CU_ASSERT_EQUAL(done, 4);
+	th_stop(&x);
+}
+
 static int children_of(pid_t parent, pid_t *out, int max)
 {
 	int n = 0;
@@ -675,6 +749,8 @@ int main(void)
 	     test_crash_retried_api_serves},
 	    {"kill -9 of a worker mid-job: the job completes on retry",
 	     test_kill9_mid_job},
+	    {"a killed worker's unstarted jobs are released at once",
+	     test_killed_worker_releases_batch},
 	    {"a retry waits for its backoff", test_backoff_spacing},
 	    {"a stored file runs its processors in stage order", test_pipeline},
 	    {"idle workers sleep", test_idle_workers_sleep},
