@@ -13,10 +13,11 @@
  * other connections; the worker runs the handler, builds the response and
  * resumes the connection. So a slow query holds one worker and one database
  * connection, and the listener and every other connection keep moving.
- * Requests answered without a handler (404, 405, 413) never leave the I/O
- * thread; everything else, bad JSON included, is checked on the worker
- * after authentication, so an anonymous caller learns nothing of a route
- * but that it exists.
+ * Requests answered without a handler (input refused by req_input.h,
+ * 404, 405, 413) never leave the I/O thread; when such a request has a
+ * body it is read and dropped first, up to DISCARD_BYTES. Everything else,
+ * bad JSON included, is checked on the worker after authentication, so an
+ * anonymous caller learns nothing of a route but that it exists.
  *
  * Streaming routes (slate_route.stream: the upload PUT) are the exception
  * to buffering: their body is handed to the route's sink piece by piece on
