@@ -70,7 +70,8 @@ size_t slate_utf8_len(const char *s)
 	return n;
 }
 
-/* Length of the valid UTF-8 sequence at p, or 0 when it is invalid. */
+/* Length of the valid UTF-8 sequence at p, or 0 when it is invalid. Reads
+ * no further than a NUL, so a NUL-terminated string is safe. */
 static size_t utf8_seq(const unsigned char *p)
 {
 	if (p[0] < 0x80)
@@ -98,6 +99,29 @@ static size_t utf8_seq(const unsigned char *p)
 	if (cp < min_cp[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
 		return 0;
 	return len;
+}
+
+bool slate_utf8_valid(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+	while (i < n) {
+		if (p[i] == 0)
+			return false;
+		/* a sequence cut by the end of the range is invalid: look at
+		 * how many bytes its lead byte wants before reading them */
+		size_t want = p[i] < 0x80	      ? 1
+			      : (p[i] & 0xe0) == 0xc0 ? 2
+			      : (p[i] & 0xf0) == 0xe0 ? 3
+						      : 4;
+		if (want > n - i)
+			return false;
+		size_t len = utf8_seq(p + i);
+		if (len == 0)
+			return false;
+		i += len;
+	}
+	return true;
 }
 
 json_t *slate_json_string_lossy(const char *s)

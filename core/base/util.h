@@ -19,6 +19,10 @@ int slate_uuid_v4(char out[37]);
 /* Canonical 8-4-4-4-12 hex UUID (either case). */
 bool slate_uuid_valid(const char *s);
 
+/* Whether the n bytes at s are valid UTF-8 (shortest forms, no surrogates)
+ * and hold no NUL: text that may reach SQL, JSON or a log as it is. */
+bool slate_utf8_valid(const char *s, size_t n);
+
 /* Number of code points in a valid UTF-8 string. */
 size_t slate_utf8_len(const char *s);
 

@@ -32,8 +32,10 @@ struct slate_req {
 
 	char request_id[129];
 	const char *method;
-	char *path;	  /* as received, for logs */
-	char *match_path; /* split by the router; params point into it */
+	char *path;	     /* as received, for logs */
+	char *raw_target;    /* path and query before decoding (req_input.h) */
+	size_t header_bytes; /* header names and values, as received */
+	char *match_path;    /* split by the router; params point into it */
 	slate_match match;
 	int route_status; /* 200, 404 or 405 from the router */
 	char client_ip[64];
@@ -48,6 +50,11 @@ struct slate_req {
 	char *body_buf;
 	size_t body_len, body_cap;
 	bool body_too_large;
+	/* refused before its body: the body is read and dropped, up to a
+	 * bound, so a client that writes it all before reading sees the
+	 * answer (http_server.c) */
+	bool body_discard;
+	size_t body_discarded;
 	json_t *body;
 	/* streaming-body routes (router.h slate_stream_ops): their state */
 	void *stream;

@@ -13,10 +13,11 @@
  * other connections; the worker runs the handler, builds the response and
  * resumes the connection. So a slow query holds one worker and one database
  * connection, and the listener and every other connection keep moving.
- * Requests answered without a handler (404, 405, 413) never leave the I/O
- * thread; everything else, bad JSON included, is checked on the worker
- * after authentication, so an anonymous caller learns nothing of a route
- * but that it exists.
+ * Requests answered without a handler (input refused by req_input.h,
+ * 404, 405, 413) never leave the I/O thread; when such a request has a
+ * body it is read and dropped first, up to DISCARD_BYTES. Everything else,
+ * bad JSON included, is checked on the worker after authentication, so an
+ * anonymous caller learns nothing of a route but that it exists.
  *
  * Streaming routes (slate_route.stream: the upload PUT) are the exception
  * to buffering: their body is handed to the route's sink piece by piece on
@@ -37,11 +38,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/log.h"
 #include "base/util.h"
 #include "http/client_ip.h"
 #include "http/envelope.h"
+#include "http/req_input.h"
 #include "http/request.h"
 #include "http/router.h"
 #include "server/dispatch.h"
@@ -115,27 +118,42 @@ static bool request_id_valid(const char *s)
 			 "0123456789-_.:") == n;
 }
 
+/* Headers and query arguments come with their lengths: a decoded %00
+ * would otherwise cut them short unseen (req_input.h checks them). */
 static enum MHD_Result copy_header(void *cls, enum MHD_ValueKind kind,
-				   const char *key, const char *value)
+				   const char *key, size_t key_size,
+				   const char *value, size_t value_size)
 {
 	(void)kind;
-	return slate_req_add_header(cls, key, value) ? MHD_NO : MHD_YES;
+	return slate_req_input_header(cls, key, key_size, value, value_size)
+		   ? MHD_NO
+		   : MHD_YES;
 }
 
 static enum MHD_Result copy_query(void *cls, enum MHD_ValueKind kind,
-				  const char *key, const char *value)
+				  const char *key, size_t key_size,
+				  const char *value, size_t value_size)
 {
 	(void)kind;
-	slate_req *r = cls;
-	/* A repeated parameter keeps its first value; say so rather than
-	 * silently picking one. */
-	if (slate_req_query(r, key)) {
-		slate_res_error(r, 400, "VALIDATION_ERROR", key,
-				"Query parameter '%s' given more than once",
-				key);
-		return MHD_YES;
+	return slate_req_input_query(cls, key, key_size, value, value_size)
+		   ? MHD_NO
+		   : MHD_YES;
+}
+
+/* libmicrohttpd's URI log callback: the first thing it tells of a request,
+ * with the target as received, before it is percent-decoded. The request
+ * is made here so that the target is kept; what is returned becomes the
+ * request's *con_cls (NULL, out of memory: on_request refuses it). */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	(void)conn;
+	slate_http *h = cls;
+	slate_req *r = slate_req_new(h->core);
+	if (r && slate_req_input_raw_target(r, uri)) {
+		slate_req_free(r);
+		return NULL;
 	}
-	return slate_req_add_query(r, key, value) ? MHD_NO : MHD_YES;
+	return r;
 }
 
 static void client_ip(struct MHD_Connection *conn, char *out, size_t n)
@@ -167,26 +185,22 @@ static bool is_stream(const slate_req *r)
 	return r->route_status == 200 && r->match.route->stream;
 }
 
-/* First call for a request: build it, route it, refuse what we can now. */
-static slate_req *begin(slate_http *h, struct MHD_Connection *conn,
-			const char *url, const char *method)
+/* First call for request r (made by on_uri): fill it, check its input
+ * (req_input.h), route it, refuse what we can now. -1 out of memory. */
+static int begin(slate_http *h, slate_req *r, struct MHD_Connection *conn,
+		 const char *url, const char *method, const char *version)
 {
-	slate_req *r = slate_req_new(h->core);
-	if (!r)
-		return NULL;
 	r->method = slate_arena_strdup(&r->arena, method);
 	r->path = slate_arena_strdup(&r->arena, url);
 	r->match_path = slate_arena_strdup(&r->arena, url);
 	char peer[64];
 	client_ip(conn, peer, sizeof(peer));
 	if (!r->method || !r->path || !r->match_path ||
-	    MHD_get_connection_values(conn, MHD_HEADER_KIND, copy_header, r) <
+	    MHD_get_connection_values_n(conn, MHD_HEADER_KIND, copy_header, r) <
 		0 ||
-	    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, copy_query,
-				      r) < 0) {
-		slate_req_free(r);
-		return NULL;
-	}
+	    MHD_get_connection_values_n(conn, MHD_GET_ARGUMENT_KIND, copy_query,
+					r) < 0)
+		return -1;
 	/* Behind a trusted proxy the client is in X-Forwarded-For. */
 	slate_client_ip(h->core->cfg->trusted_proxies, peer,
 			slate_req_header(r, "X-Forwarded-For"), r->client_ip,
@@ -197,6 +211,12 @@ static slate_req *begin(slate_http *h, struct MHD_Connection *conn,
 	else
 		slate_uuid_v4(r->request_id);
 
+	/* The router never sees a path or framing refused here: its
+	 * status stays 0 and the first error answers. */
+	if (slate_req_input_framing(r, version,
+				    h->core->cfg->max_header_bytes) ||
+	    slate_req_input_target(r, url) || r->errors)
+		return 0;
 	r->route_status = slate_router_match(h->core->router, method,
 					     r->match_path, &r->match);
 	if (r->route_status == 404) {
@@ -212,7 +232,7 @@ static slate_req *begin(slate_http *h, struct MHD_Connection *conn,
 	if (cl && !is_stream(r) &&
 	    strtoull(cl, NULL, 10) > h->core->cfg->max_body_bytes)
 		r->body_too_large = true;
-	return r;
+	return 0;
 }
 
 static void body_too_large(slate_http *h, slate_req *r)
@@ -222,31 +242,107 @@ static void body_too_large(slate_http *h, slate_req *r)
 			h->core->cfg->max_body_bytes);
 }
 
+/* Bytes of body read and dropped after a request is refused, so that a
+ * client that sends its whole body before it reads (Python's urllib and
+ * requests do) sees the answer instead of a connection reset; past this the
+ * connection is closed. nginx's lingering close does the same, bounded by
+ * time. libmicrohttpd has no lingering close of its own: a response queued
+ * before the body makes it close with the body unread. */
+#define DISCARD_BYTES ((size_t)16 << 20)
+
+static bool closes(const slate_req *r)
+{
+	for (int i = 0; i < r->nres_headers; i++)
+		if (!strcasecmp(r->res_headers[i].key, "Connection"))
+			return true;
+	return false;
+}
+
+/* Whether a refused request is answered before its body is read. */
+static bool answer_now(const slate_req *r)
+{
+	/* framing refused: where the body ends is not known */
+	if (closes(r))
+		return true;
+	/* the client waits for "100 Continue" and sends nothing: answer */
+	if (slate_req_header((slate_req *)r, "Expect"))
+		return true;
+	const char *cl = slate_req_header((slate_req *)r, "Content-Length");
+	if (!cl)
+		return !slate_req_header((slate_req *)r, "Transfer-Encoding");
+	return strtoull(cl, NULL, 10) == 0 ||
+	       strtoull(cl, NULL, 10) > DISCARD_BYTES;
+}
+
+/* r has been refused (its errors are set): answer now, or drop its body
+ * first (on_request answers when the body is in). */
+static enum MHD_Result refuse(struct MHD_Connection *conn, slate_req *r)
+{
+	if (answer_now(r))
+		return queue(conn, r);
+	r->body_discard = true;
+	return MHD_YES;
+}
+
+/* A piece of the body of a refused request: dropped, up to DISCARD_BYTES. */
+static enum MHD_Result discard(slate_req *r, size_t n)
+{
+	r->body_discarded += n;
+	return r->body_discarded > DISCARD_BYTES ? MHD_NO : MHD_YES;
+}
+
+/* Append a piece to r's body; past max_body_bytes r is refused with 413
+ * and the rest is discarded. MHD_NO out of memory. */
+static enum MHD_Result body_append(slate_http *h, slate_req *r,
+				   const char *data, size_t n)
+{
+	if (r->body_len + n > h->core->cfg->max_body_bytes) {
+		r->body_too_large = true;
+		body_too_large(h, r);
+		r->body_discard = true;
+		r->body_discarded = r->body_len;
+		free(r->body_buf);
+		r->body_buf = NULL;
+		r->body_len = 0;
+		return discard(r, n);
+	}
+	if (r->body_len + n + 1 > r->body_cap) {
+		size_t cap = r->body_cap ? r->body_cap : 1024;
+		while (cap < r->body_len + n + 1)
+			cap *= 2;
+		char *nb = realloc(r->body_buf, cap);
+		if (!nb)
+			return MHD_NO;
+		r->body_buf = nb;
+		r->body_cap = cap;
+	}
+	memcpy(r->body_buf + r->body_len, data, n);
+	r->body_len += n;
+	return MHD_YES;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 				  const char *url, const char *method,
 				  const char *version, const char *upload_data,
 				  size_t *upload_data_size, void **con_cls)
 {
-	(void)version;
 	slate_http *h = cls;
 	slate_req *r = *con_cls;
-	if (!r) {
-		r = begin(h, conn, url, method);
-		if (!r)
+	if (!r) /* on_uri ran out of memory */
+		return MHD_NO;
+	if (!r->method) {
+		if (begin(h, r, conn, url, method, version))
 			return MHD_NO;
-		*con_cls = r;
-		/* Answer at once what needs no body; libmicrohttpd then
-		 * discards whatever body follows. */
 		if (r->errors)
-			return queue(conn, r);
+			return refuse(conn, r);
 		if (r->body_too_large) {
 			body_too_large(h, r);
-			return queue(conn, r);
+			return refuse(conn, r);
 		}
 		/* A streaming route refuses before any body is read (and so
 		 * before "100 Continue"); otherwise it opens its sink. */
 		if (is_stream(r) && r->match.route->stream->begin(r))
-			return queue(conn, r);
+			return refuse(conn, r);
 		return MHD_YES;
 	}
 	if (r->response) /* resumed: the worker has answered */
@@ -254,42 +350,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	if (*upload_data_size) {
 		size_t n = *upload_data_size;
 		*upload_data_size = 0;
+		if (r->body_discard)
+			return discard(r, n);
 		if (is_stream(r)) {
 			if (!r->stream_failed &&
 			    r->match.route->stream->data(r, upload_data, n))
 				r->stream_failed = true;
 			return MHD_YES;
 		}
-		if (r->body_too_large)
-			return MHD_YES;
-		if (r->body_len + n > h->core->cfg->max_body_bytes) {
-			r->body_too_large = true;
-			free(r->body_buf);
-			r->body_buf = NULL;
-			r->body_len = 0;
-			return MHD_YES;
-		}
-		if (r->body_len + n + 1 > r->body_cap) {
-			size_t cap = r->body_cap ? r->body_cap : 1024;
-			while (cap < r->body_len + n + 1)
-				cap *= 2;
-			char *nb = realloc(r->body_buf, cap);
-			if (!nb)
-				return MHD_NO;
-			r->body_buf = nb;
-			r->body_cap = cap;
-		}
-		memcpy(r->body_buf + r->body_len, upload_data, n);
-		r->body_len += n;
-		return MHD_YES;
+		return body_append(h, r, upload_data, n);
 	}
 	/* The whole request has arrived. */
-	if (r->stream_failed)
+	if (r->stream_failed || r->body_discard)
 		return queue(conn, r);
-	if (r->body_too_large) {
-		body_too_large(h, r);
-		return queue(conn, r);
-	}
 	/* Body and query checks run on the worker after authentication
 	 * (slate_req_execute): an anonymous caller gets 401, not 400. */
 	r->conn = conn;
@@ -306,6 +379,18 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	slate_req *r = *con_cls;
 	if (!r)
 		return;
+	*con_cls = NULL;
+	if (!r->method) {
+		/* libmicrohttpd refused the request itself before slated saw
+		 * its headers (an invalid Content-Length): its own answer */
+		slate_log(
+		    SLATE_LOG_WARN, "http", NULL,
+		    "request %s refused by libmicrohttpd before slated saw "
+		    "it (termination %d)",
+		    r->raw_target ? r->raw_target : "", (int)toe);
+		slate_req_free(r);
+		return;
+	}
 	if (is_stream(r))
 		r->match.route->stream->end(
 		    r, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
@@ -313,7 +398,6 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			  r->status ? r->status : 499,
 			  slate_now_ms() - r->t_start, r->client_ip);
 	slate_req_free(r);
-	*con_cls = NULL;
 }
 
 /* libmicrohttpd hands over its own format strings */
@@ -331,6 +415,17 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 }
 
 /* ---- lifecycle -------------------------------------------------------- */
+
+/* libmicrohttpd's memory per connection, which bounds the request line and
+ * headers it reads. It answers a request past it itself, with its own HTML
+ * 414 or 431, before slated sees it; so it is set well above slated's own
+ * limits (SLATE_MAX_URI_BYTES, max_header_bytes), which answer in the
+ * envelope (req_input.h), and only a request far past them meets
+ * libmicrohttpd's. Pages are touched only as a request fills them. */
+static size_t mhd_memory_limit(const slate_config *cfg)
+{
+	return 2 * (cfg->max_header_bytes + SLATE_MAX_URI_BYTES) + (64 << 10);
+}
 
 int slate_http_start(slate_core *core, slate_http **out, char *err,
 		     size_t errlen)
@@ -390,9 +485,10 @@ int slate_http_start(slate_core *core, slate_http **out, char *err,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
 	    (unsigned)cfg->per_ip_connection_limit,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout_s,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->max_header_bytes,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, mhd_memory_limit(cfg),
 	    MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_NOTIFY_COMPLETED,
-	    on_completed, h, MHD_OPTION_END);
+	    on_completed, h, MHD_OPTION_URI_LOG_CALLBACK, on_uri, h,
+	    MHD_OPTION_END);
 	if (!h->mhd) {
 		snprintf(err, errlen,
 			 "cannot listen on %s:%d (in use, or not permitted)",
