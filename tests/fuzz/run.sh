@@ -11,12 +11,24 @@ name=$(basename "$bin")
 work=$(dirname "$bin")/fuzz-work/$name
 rm -rf "$work/corpus"
 mkdir -p "$work/corpus" "$work/artifacts"
+# On a finding: the sanitizer's report (from its first ERROR line) and
+# libFuzzer's last words, which name the input it saved.
+report() {
+	grep -m1 -A40 -E 'ERROR|runtime error' "$1" || true
+	tail -n 12 "$1"
+}
 # New inputs go to the scratch corpus; the committed one is only read.
-"$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+if ! "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
 	-print_final_stats=1 -artifact_prefix="$work/artifacts/" \
-	"$work/corpus" "$src/corpus/$name" 2>&1 | tail -n 25
+	"$work/corpus" "$src/corpus/$name" >"$work/log" 2>&1; then
+	report "$work/log"
+	exit 1
+fi
+grep -E '^stat::(number_of_executed_units|new_units_added)' "$work/log"
 regress=("$src/regress/$name"/*)
-if [ -e "${regress[0]}" ]; then
-	"$bin" -timeout=10 "${regress[@]}" 2>&1 | tail -n 3
+if [ -e "${regress[0]}" ] &&
+	! "$bin" -timeout=10 "${regress[@]}" >"$work/regress.log" 2>&1; then
+	report "$work/regress.log"
+	exit 1
 fi
 echo "$name: no finding in ${seconds}s"
