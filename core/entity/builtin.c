@@ -154,16 +154,10 @@ static const slate_entity_def episode_def = {
     SLATE_ENTITY_FIELDS(episode_fields),
     .default_sort = "-created_at",
     .ops = SLATE_OP_CRUD,
-    .views = episode_views,
-    .n_views = sizeof(episode_views) / sizeof(episode_views[0]),
-    .view_size = sizeof(slate_view),
+    SLATE_ENTITY_VIEWS(episode_views),
     .search_path = "/api/v1/search/episodes",
-    .filters = episode_filters,
-    .n_filters = sizeof(episode_filters) / sizeof(episode_filters[0]),
-    .filter_size = sizeof(slate_filter),
-    .file_targets = episode_files,
-    .n_file_targets = sizeof(episode_files) / sizeof(episode_files[0]),
-    .file_target_size = sizeof(slate_file_target),
+    SLATE_ENTITY_FILTERS(episode_filters),
+    SLATE_ENTITY_FILE_TARGETS(episode_files),
 };
 
 int slate_core_entities_register(slate_core *core, char *err, size_t errlen)

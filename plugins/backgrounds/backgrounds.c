@@ -88,9 +88,7 @@ static const slate_entity_def background_def = {
     SLATE_ENTITY_FIELDS(background_fields),
     .default_sort = "background_name",
     .ops = SLATE_OP_CRUD,
-    .file_targets = background_files,
-    .n_file_targets = sizeof(background_files) / sizeof(background_files[0]),
-    .file_target_size = sizeof(slate_file_target),
+    SLATE_ENTITY_FILE_TARGETS(background_files),
 };
 
 static const slate_field link_fields[] = {

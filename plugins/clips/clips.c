@@ -151,12 +151,8 @@ static const slate_entity_def clip_def = {
     .default_sort = "-created_at",
     .ops = SLATE_OP_CRUD,
     .search_path = "/api/v1/search/clips",
-    .filters = clip_filters,
-    .n_filters = sizeof(clip_filters) / sizeof(clip_filters[0]),
-    .filter_size = sizeof(slate_filter),
-    .file_targets = clip_files,
-    .n_file_targets = sizeof(clip_files) / sizeof(clip_files[0]),
-    .file_target_size = sizeof(slate_file_target),
+    SLATE_ENTITY_FILTERS(clip_filters),
+    SLATE_ENTITY_FILE_TARGETS(clip_files),
 };
 
 /* Set the clip's episode_id to `episode` (a JSON string, or null) as a PATCH

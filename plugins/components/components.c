@@ -107,9 +107,7 @@ static const slate_entity_def component_def = {
     .ops = SLATE_OP_CRUD,
     .parent_path = "/api/v1/episodes/:episodeId/components",
     .parent_field = "episode_id",
-    .file_targets = component_files,
-    .n_file_targets = sizeof(component_files) / sizeof(component_files[0]),
-    .file_target_size = sizeof(slate_file_target),
+    SLATE_ENTITY_FILE_TARGETS(component_files),
 };
 
 /* Nothing but declarations: the host registers them (no init). */

@@ -111,9 +111,7 @@ static const slate_entity_def outfit_def = {
     .default_sort = "-created_at", /* outfit_name is optional */
     .ops = SLATE_OP_CRUD,
     .search_path = "/api/v1/search/outfits",
-    .file_targets = outfit_files,
-    .n_file_targets = sizeof(outfit_files) / sizeof(outfit_files[0]),
-    .file_target_size = sizeof(slate_file_target),
+    SLATE_ENTITY_FILE_TARGETS(outfit_files),
 };
 
 static const slate_field link_fields[] = {

@@ -82,9 +82,7 @@ static const slate_entity_def ui_element_def = {
     SLATE_ENTITY_FIELDS(ui_element_fields),
     .default_sort = "element_name",
     .ops = SLATE_OP_CRUD,
-    .file_targets = ui_element_files,
-    .n_file_targets = sizeof(ui_element_files) / sizeof(ui_element_files[0]),
-    .file_target_size = sizeof(slate_file_target),
+    SLATE_ENTITY_FILE_TARGETS(ui_element_files),
 };
 
 static const slate_field link_fields[] = {

@@ -40,8 +40,7 @@ typedef enum slate_type {
 /* Field flags. */
 #define SLATE_F_REQUIRED (1u << 0)  /* must be present (non-null) on create */
 #define SLATE_F_READONLY (1u << 1)  /* set by the server; rejected in bodies */
-#define SLATE_F_IMMUTABLE (1u << 2) /* accepted on create, rejected on patch   \
-				     */
+#define SLATE_F_IMMUTABLE (1u << 2) /* set on create, refused on patch */
 #define SLATE_F_FILTER (1u << 3)    /* list filter ?name=value (arrays: a,b) */
 #define SLATE_F_SORT (1u << 4)	    /* list sort key ?sort=name or -name */
 #define SLATE_F_SEARCH (1u << 5)    /* part of full-text search */
@@ -133,10 +132,10 @@ typedef struct slate_file_target {
 
 /* Content types that targets of several entities accept. */
 static const char *const slate_content_types_video[] = {
-	"video/mp4",  "video/quicktime", "video/webm", "video/x-matroska",
-	"video/mp2t", "video/mpeg",	 "application/mxf", NULL};
+    "video/mp4",  "video/quicktime", "video/webm",	"video/x-matroska",
+    "video/mp2t", "video/mpeg",	     "application/mxf", NULL};
 static const char *const slate_content_types_image[] = {
-	"image/jpeg", "image/png", "image/webp", NULL};
+    "image/jpeg", "image/png", "image/webp", NULL};
 
 /* The seed's enumerations (its section 11) that several entities share, for
  * slate_field.one_of, so a plugin never spells them again. An enumeration of
@@ -260,6 +259,19 @@ typedef struct slate_entity_def {
 #define SLATE_ENTITY_FIELDS(array_)                                            \
 	.fields = (array_), .n_fields = sizeof(array_) / sizeof((array_)[0]),  \
 	.field_size = sizeof(slate_field)
+/* The same triple for the other arrays of a def: views, list filters and
+ * (ABI 1.2) uploadable file targets. Macros only: no ABI change. */
+#define SLATE_ENTITY_VIEWS(array_)                                             \
+	.views = (array_), .n_views = sizeof(array_) / sizeof((array_)[0]),    \
+	.view_size = sizeof(slate_view)
+#define SLATE_ENTITY_FILTERS(array_)                                           \
+	.filters = (array_),                                                   \
+	.n_filters = sizeof(array_) / sizeof((array_)[0]),                     \
+	.filter_size = sizeof(slate_filter)
+#define SLATE_ENTITY_FILE_TARGETS(array_)                                      \
+	.file_targets = (array_),                                              \
+	.n_file_targets = sizeof(array_) / sizeof((array_)[0]),                \
+	.file_target_size = sizeof(slate_file_target)
 
 /* A many-to-many link between two entities through a link table, with
  * optional fields of its own (usage_context, notes). The core serves

@@ -37,15 +37,16 @@ static int h_ping(slate_req *req, void *ud)
 			      echo ? echo : "");
 	return host->res_json(req, 200,
 			      json_pack("{s:s, s:s, s:s?}", "plugin", TP_ID,
-					"pong", (const char *)ud, "echo", echo));
+					"pong", (const char *)ud, "echo",
+					echo));
 }
 
 static int h_events(slate_req *req, void *ud)
 {
 	(void)ud;
-	return host->res_json(req, 200,
-			      json_pack("{s:i}", "created",
-					atomic_load(&created_events)));
+	return host->res_json(
+	    req, 200,
+	    json_pack("{s:i}", "created", atomic_load(&created_events)));
 }
 
 /* Echoes a validated body back, and counts rows through db_exec. */
@@ -53,9 +54,8 @@ static int h_note(slate_req *req, void *ud)
 {
 	(void)ud;
 	const json_t *body = host->req_body(req);
-	slate_result *res =
-		host->db_exec(req, "SELECT count(*) FROM testplug_widgets", 0,
-			      NULL);
+	slate_result *res = host->db_exec(
+	    req, "SELECT count(*) FROM testplug_widgets", 0, NULL);
 	if (!res)
 		return host->res_error(req, 503, "SERVICE_UNAVAILABLE", NULL,
 				       "database: %s", host->db_sqlstate(req));
@@ -87,29 +87,32 @@ static void on_created(const char *event, const json_t *payload, void *ud)
 }
 
 static const slate_field note_fields[] = {
-	{.name = "text", .type = SLATE_T_TEXT, .flags = SLATE_F_REQUIRED,
-	 .max_len = 20},
-	{.name = "count", .type = SLATE_T_INT, .min = 1, .max = 10},
+    {.name = "text",
+     .type = SLATE_T_TEXT,
+     .flags = SLATE_F_REQUIRED,
+     .max_len = 20},
+    {.name = "count", .type = SLATE_T_INT, .min = 1, .max = 10},
 };
 
 static const slate_field widget_fields[] = {
-	{.name = "widget_id", .type = SLATE_T_UUID, .flags = SLATE_F_READONLY},
-	{.name = "name",
-	 .type = SLATE_T_TEXT,
-	 .flags = SLATE_F_REQUIRED | SLATE_F_SORT | SLATE_F_FILTER,
-	 .max_len = 100},
-	{.name = "size",
-	 .type = SLATE_T_INT,
-	 .flags = SLATE_F_SORT | SLATE_F_FILTER,
-	 .min = 1,
-	 .max = 1000},
-	{.name = "episode_id", .type = SLATE_T_UUID, .ref_entity = "episode"},
-	{.name = "drawing_reference", .type = SLATE_T_TEXT, .max_len = 1024},
-	{.name = "created_at",
-	 .type = SLATE_T_TIMESTAMPTZ,
-	 .flags = SLATE_F_READONLY | SLATE_F_SORT},
-	{.name = "updated_at", .type = SLATE_T_TIMESTAMPTZ,
-	 .flags = SLATE_F_READONLY},
+    {.name = "widget_id", .type = SLATE_T_UUID, .flags = SLATE_F_READONLY},
+    {.name = "name",
+     .type = SLATE_T_TEXT,
+     .flags = SLATE_F_REQUIRED | SLATE_F_SORT | SLATE_F_FILTER,
+     .max_len = 100},
+    {.name = "size",
+     .type = SLATE_T_INT,
+     .flags = SLATE_F_SORT | SLATE_F_FILTER,
+     .min = 1,
+     .max = 1000},
+    {.name = "episode_id", .type = SLATE_T_UUID, .ref_entity = "episode"},
+    {.name = "drawing_reference", .type = SLATE_T_TEXT, .max_len = 1024},
+    {.name = "created_at",
+     .type = SLATE_T_TIMESTAMPTZ,
+     .flags = SLATE_F_READONLY | SLATE_F_SORT},
+    {.name = "updated_at",
+     .type = SLATE_T_TIMESTAMPTZ,
+     .flags = SLATE_F_READONLY},
 };
 
 /* A third party's upload target: the core knows nothing of widgets and
@@ -117,28 +120,26 @@ static const slate_field widget_fields[] = {
  */
 static const char *const drawing_types[] = {"text/plain", "image/png", NULL};
 static const slate_file_target widget_files[] = {
-	{.field = "drawing_reference",
-	 .kind = "drawing",
-	 .max_bytes = 64 * 1024,
-	 .content_types = drawing_types,
-	 .key_template = "widgets/{name}/{id}-{upload}-{filename}"},
+    {.field = "drawing_reference",
+     .kind = "drawing",
+     .max_bytes = 64 * 1024,
+     .content_types = drawing_types,
+     .key_template = "widgets/{name}/{id}-{upload}-{filename}"},
 };
 
 static const slate_entity_def widget_def = {
-	.struct_size = sizeof(slate_entity_def),
-	.name = "widget",
-	.path = "/api/v1/widgets",
-	.table = "testplug_widgets",
-	.id_column = "widget_id",
-	.id_param = "widgetId",
-	.fields = widget_fields,
-	.n_fields = sizeof(widget_fields) / sizeof(widget_fields[0]),
-	.field_size = sizeof(slate_field),
-	.default_sort = "name",
-	.ops = SLATE_OP_CRUD,
-	.file_targets = widget_files,
-	.n_file_targets = sizeof(widget_files) / sizeof(widget_files[0]),
-	.file_target_size = sizeof(slate_file_target),
+    .struct_size = sizeof(slate_entity_def),
+    .name = "widget",
+    .path = "/api/v1/widgets",
+    .table = "testplug_widgets",
+    .id_column = "widget_id",
+    .id_param = "widgetId",
+    .fields = widget_fields,
+    .n_fields = sizeof(widget_fields) / sizeof(widget_fields[0]),
+    .field_size = sizeof(slate_field),
+    .default_sort = "name",
+    .ops = SLATE_OP_CRUD,
+    SLATE_ENTITY_FILE_TARGETS(widget_files),
 };
 
 static int tp_init(slate_plugin *self, const slate_host *h, char *err,
@@ -157,52 +158,51 @@ static int tp_init(slate_plugin *self, const slate_host *h, char *err,
 	snprintf(pong, sizeof(pong), "%s", word ? word : "pong");
 	static const char *const ping_query[] = {"echo", NULL};
 	slate_route_def ping = {
-		.struct_size = sizeof(slate_route_def),
-		.method = "GET",
-		.path = "/api/v1/" TP_ID "/ping",
-		.handler = h_ping,
-		.ud = pong,
-		.perm = SLATE_PERM_READ,
-		.summary = "Answer pong",
-		.query = ping_query,
+	    .struct_size = sizeof(slate_route_def),
+	    .method = "GET",
+	    .path = "/api/v1/" TP_ID "/ping",
+	    .handler = h_ping,
+	    .ud = pong,
+	    .perm = SLATE_PERM_READ,
+	    .summary = "Answer pong",
+	    .query = ping_query,
 	};
 #ifdef TP_ROUTE_WITHOUT_PERM
 	ping.perm = 0;
 #endif
 	slate_route_def events = {
-		.struct_size = sizeof(slate_route_def),
-		.method = "GET",
-		.path = "/api/v1/" TP_ID "/events",
-		.handler = h_events,
-		.perm = SLATE_PERM_READ,
-		.summary = "How many widgets were created",
+	    .struct_size = sizeof(slate_route_def),
+	    .method = "GET",
+	    .path = "/api/v1/" TP_ID "/events",
+	    .handler = h_events,
+	    .perm = SLATE_PERM_READ,
+	    .summary = "How many widgets were created",
 	};
 	static const char *const sleep_query[] = {"ms", NULL};
 	slate_route_def sleep_route = {
-		.struct_size = sizeof(slate_route_def),
-		.method = "GET",
-		.path = "/api/v1/" TP_ID "/sleep",
-		.handler = h_sleep,
-		.perm = SLATE_PERM_READ,
-		.summary = "Hold a worker like a slow query",
-		.query = sleep_query,
+	    .struct_size = sizeof(slate_route_def),
+	    .method = "GET",
+	    .path = "/api/v1/" TP_ID "/sleep",
+	    .handler = h_sleep,
+	    .perm = SLATE_PERM_READ,
+	    .summary = "Hold a worker like a slow query",
+	    .query = sleep_query,
 	};
 	slate_route_def note = {
-		.struct_size = sizeof(slate_route_def),
-		.method = "POST",
-		.path = "/api/v1/" TP_ID "/notes",
-		.handler = h_note,
-		.perm = SLATE_PERM_WRITE,
-		.summary = "Echo a validated note",
-		.body_mode = SLATE_BODY_FIELDS,
-		.body = note_fields,
-		.n_body = sizeof(note_fields) / sizeof(note_fields[0]),
-		.body_field_size = sizeof(slate_field),
+	    .struct_size = sizeof(slate_route_def),
+	    .method = "POST",
+	    .path = "/api/v1/" TP_ID "/notes",
+	    .handler = h_note,
+	    .perm = SLATE_PERM_WRITE,
+	    .summary = "Echo a validated note",
+	    .body_mode = SLATE_BODY_FIELDS,
+	    .body = note_fields,
+	    .n_body = sizeof(note_fields) / sizeof(note_fields[0]),
+	    .body_field_size = sizeof(slate_field),
 	};
 	/* ping last: the variant that breaks it must leave no route behind */
 	if (h->route_add(self, &events) || h->route_add(self, &note) ||
-	    h->route_add(self, &sleep_route) ||
-	    h->route_add(self, &ping)) {
+	    h->route_add(self, &sleep_route) || h->route_add(self, &ping)) {
 		snprintf(err, errlen, "route registration failed");
 		return -1;
 	}
@@ -217,16 +217,16 @@ static int tp_init(slate_plugin *self, const slate_host *h, char *err,
 }
 
 static const slate_plugin_desc desc = {
-	.struct_size = sizeof(slate_plugin_desc),
-	.abi_major = TP_ABI_MAJOR,
-	.abi_minor = SLATE_ABI_MINOR + TP_ABI_MINOR_BUMP,
-	.id = TP_ID,
-	.version = "0.0.1",
-	.summary = "test plugin",
-	.migrations = TP_MIGRATIONS,
-	.n_migrations = 1, /* the variants share one migrations folder */
-	.migration_size = sizeof(slate_migration),
-	.init = tp_init,
+    .struct_size = sizeof(slate_plugin_desc),
+    .abi_major = TP_ABI_MAJOR,
+    .abi_minor = SLATE_ABI_MINOR + TP_ABI_MINOR_BUMP,
+    .id = TP_ID,
+    .version = "0.0.1",
+    .summary = "test plugin",
+    .migrations = TP_MIGRATIONS,
+    .n_migrations = 1, /* the variants share one migrations folder */
+    .migration_size = sizeof(slate_migration),
+    .init = tp_init,
 };
 
 #ifndef TP_NO_ENTRY
