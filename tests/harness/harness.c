@@ -17,22 +17,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static int free_port(void)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in sa = {.sin_family = AF_INET,
-				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t len = sizeof(sa);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
-	    getsockname(fd, (struct sockaddr *)&sa, &len)) {
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	close(fd);
-	return ntohs(sa.sin_port);
-}
-
 static int write_config(th_server *s, const char *extra, char *path, size_t len)
 {
 	json_t *cfg = json_pack(
@@ -167,7 +151,7 @@ int th_start(th_server *s, const char *config_json)
 		return -1;
 	/* traversable, not listable, by the cluster user when run as root */
 	chmod(s->dir, 0711);
-	s->port = free_port();
+	s->port = th_free_port();
 	snprintf(s->base, sizeof(s->base), "http://127.0.0.1:%d", s->port);
 	snprintf(s->log_path, sizeof(s->log_path), "%s/slated.log", s->dir);
 	snprintf(s->out_path, sizeof(s->out_path), "%s/slated.out", s->dir);

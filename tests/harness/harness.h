@@ -200,6 +200,8 @@ typedef struct th_body {
 	char *p;
 	size_t n;
 } th_body;
+/* libcurl write callback appending to the th_body `ud` (NUL-terminated). */
+size_t th_body_write(char *p, size_t sz, size_t n, void *ud);
 /* PUT `size` pattern bytes to url with Content-Type `ctype` (NULL: none).
  * The HTTP status (the answer printed unless 200), or -1. */
 long th_put_pattern(const char *url, size_t size, const char *ctype);
@@ -229,5 +231,33 @@ bool th_wait_jobs(th_server *s, const char *entity_id, int timeout_ms);
 /* Run a command (found on PATH) and capture its stdout (max len-1 bytes).
  * Exit status. */
 int th_run(char *const argv[], char *out, size_t len);
+
+/* ---- helper servers (th_node.c) ------------------------------------- */
+
+/* Full path of `name` on PATH into out; false when it is not there. */
+bool th_find_bin(const char *name, char *out, size_t len);
+/* A TCP port on loopback nobody listens on now (bound, then closed), or
+ * -1. */
+int th_free_port(void);
+
+/* A node helper server: a script under the source tree that takes
+ * --port N (0: any) and --port-file F and writes its port there once it
+ * listens. Its stdout and stderr go to <dir>/<name>.out and .log. */
+typedef struct th_node {
+	pid_t pid; /* -1 when not running */
+	int port;
+	char name[32];
+	char dir[64]; /* its temporary directory, removed by th_node_stop */
+	char url[64]; /* "http://127.0.0.1:<port>" */
+} th_node;
+
+/* Start `script` (relative to the source tree) with `args` (NULL-ended,
+ * may be NULL; a leading "{dir}" in one stands for the server's directory)
+ * and wait up to timeout_s for its port. 0, or -1 (said on stderr; stop it
+ * all the same). */
+int th_node_start(th_node *n, const char *name, const char *script, int port,
+		  const char *const args[], int timeout_s);
+/* SIGTERM it, wait, and remove its directory (kept with SLATE_TEST_KEEP). */
+void th_node_stop(th_node *n);
 
 #endif

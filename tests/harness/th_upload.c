@@ -142,7 +142,7 @@ static size_t pattern_read(char *buf, size_t sz, size_t n, void *ud)
 	return k;
 }
 
-static size_t collect(char *p, size_t sz, size_t n, void *ud)
+size_t th_body_write(char *p, size_t sz, size_t n, void *ud)
 {
 	th_body *b = ud;
 	char *np = realloc(b->p, b->n + sz * n + 1);
@@ -171,7 +171,7 @@ long th_put_pattern(const char *url, size_t size, const char *ctype)
 	curl_easy_setopt(c, CURLOPT_READDATA, &g);
 	curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)size);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, th_body_write);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
 	long st = -1;
 	if (curl_easy_perform(c) == CURLE_OK)
@@ -189,7 +189,7 @@ long th_get_url(const char *url, th_body *out)
 	CURL *c = curl_easy_init();
 	th_body b = {0};
 	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, th_body_write);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
 	long st = -1;
 	if (curl_easy_perform(c) == CURLE_OK)

@@ -31,129 +31,24 @@
 
 #define CLIENT "slate-test-client"
 
-static char node_bin[512];
-
 /* ---- the identity provider -------------------------------------------- */
 
-typedef struct idp {
-	pid_t pid;
-	int port;
-	char dir[64];
-	char issuer[64];
-} idp;
-
-/* Full path of `name` on PATH, into out. */
-static bool find_bin(const char *name, char *out, size_t len)
+/* oidc-provider on loopback (tests/oidc/start.js) with one client; its
+ * url is the issuer. */
+static int idp_start(th_node *p, int port)
 {
-	const char *path = getenv("PATH");
-	char *dup = strdup(path ? path : "/usr/bin:/bin"), *save = NULL;
-	bool found = false;
-	for (char *d = strtok_r(dup, ":", &save); d && !found;
-	     d = strtok_r(NULL, ":", &save)) {
-		snprintf(out, len, "%s/%s", d, name);
-		found = access(out, X_OK) == 0;
-	}
-	free(dup);
-	return found;
-}
-
-/* A TCP port on loopback nobody listens on now (bound, then closed). */
-static int free_port(void)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = {.sin_family = AF_INET,
-				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t al = sizeof(a);
-	int port = -1;
-	if (fd >= 0 && !bind(fd, (struct sockaddr *)&a, sizeof(a)) &&
-	    !getsockname(fd, (struct sockaddr *)&a, &al))
-		port = ntohs(a.sin_port);
-	if (fd >= 0)
-		close(fd);
-	return port;
-}
-
-/* Start oidc-provider on `port` (0: any); 0 once it listens, or -1. */
-static int idp_start(idp *p, int port)
-{
-	char port_file[128], log_file[128], portarg[16];
-	memset(p, 0, sizeof(*p));
-	p->pid = -1;
-	snprintf(p->dir, sizeof(p->dir), "/tmp/slate-oidc-XXXXXX");
-	if (!mkdtemp(p->dir))
-		return -1;
-	snprintf(port_file, sizeof(port_file), "%s/port", p->dir);
-	snprintf(log_file, sizeof(log_file), "%s/idp.log", p->dir);
-	snprintf(portarg, sizeof(portarg), "%d", port);
-	p->pid = fork();
-	if (p->pid == 0) {
-		if (!freopen(log_file, "w", stderr) ||
-		    !freopen("/dev/null", "w", stdout))
-			_exit(127);
-		execl(node_bin, "node", SLATE_SOURCE_DIR "/tests/oidc/start.js",
-		      "--port", portarg, "--port-file", port_file,
-		      "--client-id", CLIENT, "--groups", "editor",
-		      (char *)NULL);
-		_exit(127);
-	}
-	if (p->pid < 0)
-		return -1;
-	for (int i = 0; i < 300; i++) { /* 30 s */
-		FILE *f = fopen(port_file, "r");
-		if (f) {
-			int ok = fscanf(f, "%d", &p->port) == 1;
-			fclose(f);
-			if (ok) {
-				snprintf(p->issuer, sizeof(p->issuer),
-					 "http://127.0.0.1:%d", p->port);
-				return 0;
-			}
-		}
-		if (waitpid(p->pid, NULL, WNOHANG) == p->pid) {
-			p->pid = -1;
-			break;
-		}
-		usleep(100 * 1000);
-	}
-	fprintf(stderr, "oidc-provider did not start; see %s\n", log_file);
-	return -1;
-}
-
-static void idp_stop(idp *p)
-{
-	if (p->pid > 0) {
-		kill(p->pid, SIGTERM);
-		waitpid(p->pid, NULL, 0);
-		p->pid = -1;
-	}
-	if (p->dir[0] && !getenv("SLATE_TEST_KEEP")) {
-		char *argv[] = {"/bin/rm", "-rf", p->dir, NULL};
-		char out[64];
-		th_run(argv, out, sizeof(out));
-	}
-	p->dir[0] = '\0';
-}
-
-static size_t on_body(char *ptr, size_t sz, size_t n, void *ud)
-{
-	th_body *b = ud;
-	char *nb = realloc(b->p, b->n + sz * n + 1);
-	if (!nb)
-		return 0;
-	memcpy(nb + b->n, ptr, sz * n);
-	b->n += sz * n;
-	nb[b->n] = '\0';
-	b->p = nb;
-	return sz * n;
+	static const char *const args[] = {"--client-id", CLIENT, "--groups",
+					   "editor", NULL};
+	return th_node_start(p, "oidc", "tests/oidc/start.js", port, args, 30);
 }
 
 /* An access token from the provider: the client_credentials grant, the
  * client authenticated with HTTP Basic, as a client of it would. New
  * string, or NULL (the answer printed). */
-static char *idp_mint(const idp *p)
+static char *idp_mint(const th_node *p)
 {
 	char url[128];
-	snprintf(url, sizeof(url), "%s/token", p->issuer);
+	snprintf(url, sizeof(url), "%s/token", p->url);
 	th_body b = {0};
 	long status = 0;
 	CURL *c = curl_easy_init();
@@ -161,7 +56,7 @@ static char *idp_mint(const idp *p)
 	curl_easy_setopt(c, CURLOPT_USERPWD, CLIENT ":secret");
 	curl_easy_setopt(c, CURLOPT_POSTFIELDS,
 			 "grant_type=client_credentials&scope=api");
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, th_body_write);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
 	CURLcode rc = curl_easy_perform(c);
@@ -230,20 +125,20 @@ static int start_slated(th_server *s, const char *issuer)
 
 /* ---- the tests -------------------------------------------------------- */
 
-static idp up;
+static th_node up;
 static th_server srv;
 
 static int suite_init(void)
 {
 	if (idp_start(&up, 0))
 		return -1;
-	return start_slated(&srv, up.issuer);
+	return start_slated(&srv, up.url);
 }
 
 static int suite_clean(void)
 {
 	th_stop(&srv);
-	idp_stop(&up);
+	th_node_stop(&up);
 	return 0;
 }
 
@@ -289,7 +184,7 @@ static void test_provider_token(void)
 
 static void test_provider_down_at_start(void)
 {
-	int port = free_port();
+	int port = th_free_port();
 	CU_ASSERT_FATAL(port > 0);
 	char issuer[64];
 	snprintf(issuer, sizeof(issuer), "http://127.0.0.1:%d", port);
@@ -324,7 +219,7 @@ static void test_provider_down_at_start(void)
 	CU_ASSERT_EQUAL(th_status(&down, "GET", "/api/v1/shows", NULL), 200);
 
 	/* the provider comes up on the configured port */
-	idp late;
+	th_node late;
 	CU_ASSERT_FATAL(idp_start(&late, port) == 0);
 	char *tok = idp_mint(&late);
 	CU_ASSERT_PTR_NOT_NULL(tok);
@@ -348,13 +243,14 @@ static void test_provider_down_at_start(void)
 	free(tok);
 	free(early);
 	th_stop(&down);
-	idp_stop(&late);
+	th_node_stop(&late);
 }
 
 int main(void)
 {
 	struct stat sb;
-	if (!find_bin("node", node_bin, sizeof(node_bin)) ||
+	char node_bin[512];
+	if (!th_find_bin("node", node_bin, sizeof(node_bin)) ||
 	    stat(SLATE_SOURCE_DIR
 		 "/tests/oidc/node_modules/oidc-provider/package.json",
 		 &sb)) {

@@ -34,87 +34,19 @@
 
 static th_server srv;
 static char clip_id[64];
-static char s3dir[64];
-static char node_bin[512], aws_bin[512];
-static pid_t s3pid = -1;
-static int s3port;
-static char endpoint[64];
+static char aws_bin[512];
+static th_node s3rver;	   /* s3rver on loopback (tests/s3) */
 static slate_store *store; /* our own client of the primary bucket */
 
 /* ---- s3rver ------------------------------------------------------------- */
 
-/* Full path of `name` on PATH, into out. */
-static bool find_bin(const char *name, char *out, size_t len)
-{
-	const char *path = getenv("PATH");
-	char *dup = strdup(path ? path : "/usr/bin:/bin"), *save = NULL;
-	bool found = false;
-	for (char *d = strtok_r(dup, ":", &save); d && !found;
-	     d = strtok_r(NULL, ":", &save)) {
-		snprintf(out, len, "%s/%s", d, name);
-		found = access(out, X_OK) == 0;
-	}
-	free(dup);
-	return found;
-}
-
 static int s3rver_start(void)
 {
-	char port_file[128], log_file[128], req_file[128], data[128];
-	snprintf(s3dir, sizeof(s3dir), "/tmp/slate-s3-XXXXXX");
-	if (!mkdtemp(s3dir))
-		return -1;
-	snprintf(port_file, sizeof(port_file), "%s/port", s3dir);
-	snprintf(log_file, sizeof(log_file), "%s/s3rver.log", s3dir);
-	snprintf(req_file, sizeof(req_file), "%s/requests.log", s3dir);
-	snprintf(data, sizeof(data), "%s/data", s3dir);
-	s3pid = fork();
-	if (s3pid == 0) {
-		FILE *f = freopen(log_file, "w", stderr);
-		(void)f;
-		if (!freopen(req_file, "w", stdout))
-			_exit(127);
-		execl(node_bin, "node", SLATE_SOURCE_DIR "/tests/s3/start.js",
-		      "--directory", data, "--port", "0", "--port-file",
-		      port_file, "--bucket", PRIMARY, "--bucket", THUMBS,
-		      (char *)NULL);
-		_exit(127);
-	}
-	if (s3pid < 0)
-		return -1;
-	for (int i = 0; i < 200; i++) { /* 20 s */
-		FILE *f = fopen(port_file, "r");
-		if (f) {
-			int ok = fscanf(f, "%d", &s3port) == 1;
-			fclose(f);
-			if (ok) {
-				snprintf(endpoint, sizeof(endpoint),
-					 "http://127.0.0.1:%d", s3port);
-				return 0;
-			}
-		}
-		if (waitpid(s3pid, NULL, WNOHANG) == s3pid) {
-			s3pid = -1;
-			break;
-		}
-		usleep(100 * 1000);
-	}
-	fprintf(stderr, "s3rver did not start; see %s\n", log_file);
-	return -1;
-}
-
-static void s3rver_stop(void)
-{
-	if (s3pid > 0) {
-		kill(s3pid, SIGTERM);
-		waitpid(s3pid, NULL, 0);
-		s3pid = -1;
-	}
-	if (s3dir[0] && !getenv("SLATE_TEST_KEEP")) {
-		char *argv[] = {"/bin/rm", "-rf", s3dir, NULL};
-		char out[64];
-		th_run(argv, out, sizeof(out));
-	}
+	static const char *const args[] = {
+	    "--directory", "{dir}/data", "--bucket", PRIMARY,
+	    "--bucket",	   THUMBS,	 NULL};
+	return th_node_start(&s3rver, "s3rver", "tests/s3/start.js", 0, args,
+			     20);
 }
 
 static slate_store *make_store(const char *bucket, bool path_style,
@@ -138,7 +70,7 @@ static int suite_init(void)
 {
 	if (s3rver_start())
 		return -1;
-	store = make_store(PRIMARY, true, endpoint, "S3RVER", "S3RVER");
+	store = make_store(PRIMARY, true, s3rver.url, "S3RVER", "S3RVER");
 	char cfg[1024];
 	snprintf(cfg, sizeof(cfg),
 		 "{\"plugins\": {\"clips\": {\"enabled\": true}, "
@@ -149,7 +81,7 @@ static int suite_init(void)
 		 "\"s3_access_key\": \"S3RVER\", \"s3_secret_key\": "
 		 "\"S3RVER\", \"s3_path_style\": true,"
 		 "\"upload_sweep_interval_s\": 1, \"download_url_ttl_s\": 60}}",
-		 endpoint);
+		 s3rver.url);
 	if (!store || th_start(&srv, cfg))
 		return -1;
 	return th_create(&srv, "/api/v1/clips",
@@ -165,7 +97,7 @@ static int suite_clean(void)
 	th_stop(&srv);
 	if (store)
 		store->ops->free(store);
-	s3rver_stop();
+	th_node_stop(&s3rver);
 	return 0;
 }
 
@@ -183,7 +115,7 @@ static long gen_url(const char *fname, long long size, const char *ctype,
 static long long aws_head(const char *bucket, const char *key)
 {
 	char out[4096];
-	char *argv[] = {aws_bin,	"--endpoint-url", endpoint,
+	char *argv[] = {aws_bin,	"--endpoint-url", s3rver.url,
 			"s3api",	"head-object",	  "--bucket",
 			(char *)bucket, "--key",	  (char *)key,
 			"--output",	"json",		  NULL};
@@ -241,8 +173,9 @@ static void test_presign_known_answer(void)
 	s->ops->free(s);
 	/* and a store that cannot work is refused at start, saying why */
 	CU_ASSERT_PTR_NULL(make_store(PRIMARY, true, "ftp://x", "a", "b"));
-	CU_ASSERT_PTR_NULL(make_store(PRIMARY, true, endpoint, "", "b"));
-	CU_ASSERT_PTR_NULL(make_store("Bad_Bucket", true, endpoint, "a", "b"));
+	CU_ASSERT_PTR_NULL(make_store(PRIMARY, true, s3rver.url, "", "b"));
+	CU_ASSERT_PTR_NULL(
+	    make_store("Bad_Bucket", true, s3rver.url, "a", "b"));
 }
 
 /* ---- the store ---------------------------------------------------------- */
@@ -251,7 +184,7 @@ static void test_presign_known_answer(void)
 static bool requests_logged(const char *what)
 {
 	char path[128], line[4096];
-	snprintf(path, sizeof(path), "%s/requests.log", s3dir);
+	snprintf(path, sizeof(path), "%s/s3rver.out", s3rver.dir);
 	FILE *f = fopen(path, "r");
 	bool found = false;
 	while (f && !found && fgets(line, sizeof(line), f))
@@ -335,7 +268,7 @@ static void test_store(void)
 	CU_ASSERT_EQUAL(errno, ENOENT);
 	CU_ASSERT_EQUAL(slate_store_delete(store, "t/big.bin"), 0);
 	/* a wrong secret is refused by the server, and said so */
-	slate_store *bad = make_store(PRIMARY, true, endpoint, "S3RVER", "x");
+	slate_store *bad = make_store(PRIMARY, true, s3rver.url, "S3RVER", "x");
 	CU_ASSERT_FATAL(bad != NULL);
 	CU_ASSERT_EQUAL(slate_store_stat(bad, "t/big.bin", &st), -1);
 	bad->ops->free(bad);
@@ -353,7 +286,7 @@ static void test_upload_confirm_download(void)
 				"video/quicktime", url, id, key) == 201);
 	/* the bytes go to the bucket, not through slated */
 	char want[128];
-	snprintf(want, sizeof(want), "%s/%s/", endpoint, PRIMARY);
+	snprintf(want, sizeof(want), "%s/%s/", s3rver.url, PRIMARY);
 	CU_ASSERT(!strncmp(url, want, strlen(want)));
 	CU_ASSERT(strstr(url, "X-Amz-Signature=") != NULL);
 	CU_ASSERT(strstr(url, "content-length%3Bcontent-type%3Bhost") != NULL);
@@ -547,12 +480,13 @@ static void test_processing_on_s3(void)
 static const char *missing(void)
 {
 	struct stat sb;
-	if (!find_bin("node", node_bin, sizeof(node_bin)))
+	char node_bin[512];
+	if (!th_find_bin("node", node_bin, sizeof(node_bin)))
 		return "node (Debian: apt-get install nodejs npm)";
 	if (stat(SLATE_SOURCE_DIR "/tests/s3/node_modules/s3rver/package.json",
 		 &sb))
 		return "s3rver (npm ci --prefix tests/s3)";
-	if (!find_bin("aws", aws_bin, sizeof(aws_bin)))
+	if (!th_find_bin("aws", aws_bin, sizeof(aws_bin)))
 		return "aws (Debian: apt-get install awscli)";
 	return NULL;
 }
