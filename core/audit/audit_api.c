@@ -47,33 +47,26 @@ static int h_audit_log(slate_req *r, void *ud)
 	    "host(ip_address) AS ip_address, user_agent, created_at FROM f "
 	    "ORDER BY created_at DESC, audit_id LIMIT $7::int OFFSET "
 	    "$8::int) p), '[]')::text";
-	long long limit, offset;
-	const char *from, *to;
-	const char *entity_id = slate_req_query(r, "entity_id");
-	if (slate_req_query_int(r, "limit", 1, AUDIT_MAX_LIMIT,
-				AUDIT_DEFAULT_LIMIT, &limit) ||
-	    slate_req_query_int(r, "offset", 0, 1000000000L, 0, &offset) ||
-	    time_query(r, "from", &from) || time_query(r, "to", &to))
+	slate_page pg;
+	const char *from, *to, *entity_id;
+	if (slate_req_page(r, AUDIT_MAX_LIMIT, AUDIT_DEFAULT_LIMIT, 1000000000L,
+			   &pg) ||
+	    time_query(r, "from", &from) || time_query(r, "to", &to) ||
+	    slate_req_query_uuid(r, "entity_id", &entity_id))
 		return -1;
-	if (entity_id && !slate_uuid_valid(entity_id))
-		return slate_res_error(r, 400, "VALIDATION_ERROR", "entity_id",
-				       "'entity_id' must be a UUID");
-	char lim[24], off[24];
-	snprintf(lim, sizeof(lim), "%lld", limit);
-	snprintf(off, sizeof(off), "%lld", offset);
 	const char *p[8] = {slate_req_query(r, "entity_type"),
 			    entity_id,
 			    slate_req_query(r, "user"),
 			    slate_req_query(r, "action"),
 			    from,
 			    to,
-			    lim,
-			    off};
+			    pg.limit_s,
+			    pg.offset_s};
 	slate_result *res = slate_db_exec_req(r, sql, 8, p);
 	if (!res)
 		return slate_res_db_error(r);
-	slate_res_page(r, strtoll(slate_db_value(res, 0, 0), NULL, 10), limit,
-		       offset);
+	slate_res_page(r, strtoll(slate_db_value(res, 0, 0), NULL, 10),
+		       pg.limit, pg.offset);
 	const char *rows = slate_db_value(res, 0, 1);
 	return slate_res_raw(r, 200, rows, strlen(rows));
 }

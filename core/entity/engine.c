@@ -260,13 +260,10 @@ int slate_entity_check_query(slate_req *r, const slate_entity *e,
 	return 0;
 }
 
-int slate_entity_paging(slate_req *r, long long *limit, long long *offset)
+int slate_entity_paging(slate_req *r, slate_page *pg)
 {
-	if (slate_req_query_int(r, "limit", 1, LIST_MAX_LIMIT,
-				LIST_DEFAULT_LIMIT, limit) ||
-	    slate_req_query_int(r, "offset", 0, LIST_MAX_OFFSET, 0, offset))
-		return -1;
-	return 0;
+	return slate_req_page(r, LIST_MAX_LIMIT, LIST_DEFAULT_LIMIT,
+			      LIST_MAX_OFFSET, pg);
 }
 
 /* Check a query value against a field-like declaration. 0 or -1. */

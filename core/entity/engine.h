@@ -20,6 +20,7 @@
 
 #include "base/buf.h"
 #include "base/core.h"
+#include "http/request.h"
 
 typedef struct slate_entity_view {
 	struct slate_entity *e;
@@ -110,8 +111,9 @@ json_t *slate_entity_parse(const char *text);
  * filterable JSON object fields of `e` (may be NULL). */
 int slate_entity_check_query(slate_req *r, const slate_entity *e,
 			     const char *const *allowed);
-/* ?limit= and ?offset=. 0, or -1 after answering 400. */
-int slate_entity_paging(slate_req *r, long long *limit, long long *offset);
+/* ?limit= (1..100, 20) and ?offset= (0..10^6). 0, or -1 after answering
+ * 400. */
+int slate_entity_paging(slate_req *r, slate_page *pg);
 /* Append " AND ..." for each filter present in the query; values are
  * pushed to params (at most max). 0, or -1 after answering 400. */
 int slate_entity_filters(slate_req *r, const slate_entity *e, slate_buf *sql,

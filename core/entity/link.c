@@ -156,13 +156,10 @@ static int list_joined(slate_req *r, const slate_link *l,
 		       const slate_entity *other, const char *other_field,
 		       const char *filter_field, const char *filter_id)
 {
-	long long limit, offset;
-	if (slate_entity_paging(r, &limit, &offset))
+	slate_page pg;
+	if (slate_entity_paging(r, &pg))
 		return -1;
-	char lim[24], off[24];
-	snprintf(lim, sizeof(lim), "%lld", limit);
-	snprintf(off, sizeof(off), "%lld", offset);
-	const char *params[3] = {filter_id, lim, off};
+	const char *params[3] = {filter_id, pg.limit_s, pg.offset_s};
 	slate_buf from = SLATE_BUF_INIT, sql = SLATE_BUF_INIT,
 		  count = SLATE_BUF_INIT;
 	slate_buf_addf(&from,
@@ -198,8 +195,8 @@ static int list_joined(slate_req *r, const slate_link *l,
 		return slate_res_db_error(r);
 	const char *json = slate_db_value(page, 0, 0);
 	rc = slate_res_raw(r, 200, json, strlen(json));
-	slate_res_page(r, strtoll(slate_db_value(total, 0, 0), NULL, 10), limit,
-		       offset);
+	slate_res_page(r, strtoll(slate_db_value(total, 0, 0), NULL, 10),
+		       pg.limit, pg.offset);
 	return rc;
 }
 

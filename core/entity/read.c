@@ -62,9 +62,9 @@ static int answer_page(slate_req *r, slate_buf *page_sql, slate_buf *count_sql,
 int slate_entity_h_list(slate_req *r, void *ud)
 {
 	const slate_entity *e = ud;
-	long long limit, offset;
+	slate_page pg;
 	if (slate_entity_check_query(r, e, e->list_query) ||
-	    slate_entity_paging(r, &limit, &offset))
+	    slate_entity_paging(r, &pg))
 		return -1;
 
 	const char *sort_col = e->sort_column;
@@ -85,16 +85,13 @@ int slate_entity_h_list(slate_req *r, void *ud)
 		  count = SLATE_BUF_INIT;
 	const char *params[MAX_PARAMS + 2];
 	int np = 0, rc = -1;
-	char lim[24], off[24];
 	slate_buf_addf(&where, " FROM %s t WHERE t.deleted_at IS NULL",
 		       e->table);
 	if (parent_scope(r, e, &where, params, &np) < 0 ||
 	    slate_entity_filters(r, e, &where, params, &np, MAX_PARAMS))
 		goto out;
-	snprintf(lim, sizeof(lim), "%lld", limit);
-	snprintf(off, sizeof(off), "%lld", offset);
-	params[np] = lim;
-	params[np + 1] = off;
+	params[np] = pg.limit_s;
+	params[np + 1] = pg.offset_s;
 	/* Sort and cut the page on plain rows first, then build JSON for
 	 * those rows only: building it for every row before the LIMIT made
 	 * a 50-row page of 10,000 episodes cost 85 ms instead of 7. */
@@ -109,7 +106,7 @@ int slate_entity_h_list(slate_req *r, void *ud)
 	    dir, e->sql_object, sort_col, e->id_column, where.data, sort_col,
 	    dir, e->id_column, np + 1, np + 2);
 	slate_buf_addf(&count, "SELECT count(*)%s", where.data);
-	rc = answer_page(r, &sql, &count, params, np, limit, offset);
+	rc = answer_page(r, &sql, &count, params, np, pg.limit, pg.offset);
 out:
 	slate_buf_release(&where);
 	slate_buf_release(&sql);
@@ -142,9 +139,9 @@ int slate_entity_h_get(slate_req *r, void *ud)
 int slate_entity_h_search(slate_req *r, void *ud)
 {
 	const slate_entity *e = ud;
-	long long limit, offset;
+	slate_page pg;
 	if (slate_entity_check_query(r, e, e->list_query) ||
-	    slate_entity_paging(r, &limit, &offset))
+	    slate_entity_paging(r, &pg))
 		return -1;
 	const char *q = slate_req_query(r, "q");
 	if (!q || !*q)
@@ -158,7 +155,6 @@ int slate_entity_h_search(slate_req *r, void *ud)
 		  count = SLATE_BUF_INIT;
 	const char *params[MAX_PARAMS + 3];
 	int np = 1, rc = -1;
-	char lim[24], off[24];
 	params[0] = q;
 	slate_buf_addf(&where,
 		       " FROM %s t, websearch_to_tsquery('english', $1) q "
@@ -167,10 +163,8 @@ int slate_entity_h_search(slate_req *r, void *ud)
 		       e->table, e->sql_doc);
 	if (slate_entity_filters(r, e, &where, params, &np, MAX_PARAMS))
 		goto out;
-	snprintf(lim, sizeof(lim), "%lld", limit);
-	snprintf(off, sizeof(off), "%lld", offset);
-	params[np] = lim;
-	params[np + 1] = off;
+	params[np] = pg.limit_s;
+	params[np + 1] = pg.offset_s;
 	/* The snippet marks matches with <b>...</b>; clients escape the rest
 	 * as text, since the document is user data. */
 	/* Rank and cut the page first; ts_headline, the costly part, runs
@@ -189,7 +183,7 @@ int slate_entity_h_search(slate_req *r, void *ud)
 	    e->sql_doc, e->sql_object, e->name, e->id_column, e->sql_doc,
 	    where.data, e->id_column, np + 1, np + 2);
 	slate_buf_addf(&count, "SELECT count(*)%s", where.data);
-	rc = answer_page(r, &sql, &count, params, np, limit, offset);
+	rc = answer_page(r, &sql, &count, params, np, pg.limit, pg.offset);
 out:
 	slate_buf_release(&where);
 	slate_buf_release(&sql);

@@ -124,6 +124,27 @@ int slate_req_query_int(slate_req *r, const char *name, long long lo,
 	return 0;
 }
 
+int slate_req_page(slate_req *r, long long max_limit, long long def_limit,
+		   long long max_offset, slate_page *pg)
+{
+	if (slate_req_query_int(r, "limit", 1, max_limit, def_limit,
+				&pg->limit) ||
+	    slate_req_query_int(r, "offset", 0, max_offset, 0, &pg->offset))
+		return -1;
+	snprintf(pg->limit_s, sizeof(pg->limit_s), "%lld", pg->limit);
+	snprintf(pg->offset_s, sizeof(pg->offset_s), "%lld", pg->offset);
+	return 0;
+}
+
+int slate_req_query_uuid(slate_req *r, const char *name, const char **out)
+{
+	*out = slate_req_query(r, name);
+	if (*out && !slate_uuid_valid(*out))
+		return slate_res_error(r, 400, "VALIDATION_ERROR", name,
+				       "'%s' must be a UUID", name);
+	return 0;
+}
+
 const char *slate_req_header(slate_req *r, const char *name)
 {
 	for (int i = 0; i < r->nheaders; i++)

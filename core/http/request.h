@@ -132,6 +132,23 @@ void *slate_req_alloc(slate_req *r, size_t size);
 int slate_req_query_int(slate_req *r, const char *name, long long lo,
 			long long hi, long long def, long long *out);
 
+/* ?limit= and ?offset= of a paged list, as numbers and as the text of
+ * their SQL parameters. */
+typedef struct slate_page {
+	long long limit, offset;
+	char limit_s[24], offset_s[24];
+} slate_page;
+
+/* Read ?limit= (1..max_limit, def_limit when absent) and ?offset=
+ * (0..max_offset, 0 when absent) into *pg. 0, or -1 after answering 400
+ * naming the parameter. */
+int slate_req_page(slate_req *r, long long max_limit, long long def_limit,
+		   long long max_offset, slate_page *pg);
+
+/* Query parameter `name`, a UUID when present: *out is it (request
+ * memory) or NULL when absent. 0, or -1 after answering 400 naming it. */
+int slate_req_query_uuid(slate_req *r, const char *name, const char **out);
+
 /* Whether the response so far is an error (an error was added or status is
  * 400 or more). */
 bool slate_req_failed(const slate_req *r);

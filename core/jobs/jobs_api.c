@@ -86,31 +86,25 @@ static int h_list(slate_req *r, void *ud)
 	    "coalesce((SELECT json_agg(" JOB_JSON " ORDER BY created_at "
 	    "DESC, job_id) FROM (SELECT * FROM f ORDER BY created_at DESC, "
 	    "job_id LIMIT $5::int OFFSET $6::int) p), '[]')::text";
-	long long limit, offset;
+	slate_page pg;
 	char st[128];
-	const char *entity_id = slate_req_query(r, "entity_id");
-	if (slate_req_query_int(r, "limit", 1, JOBS_MAX_LIMIT,
-				JOBS_DEFAULT_LIMIT, &limit) ||
-	    slate_req_query_int(r, "offset", 0, 1000000000L, 0, &offset) ||
-	    status_query(r, st, sizeof(st)))
+	const char *entity_id;
+	if (slate_req_page(r, JOBS_MAX_LIMIT, JOBS_DEFAULT_LIMIT, 1000000000L,
+			   &pg) ||
+	    status_query(r, st, sizeof(st)) ||
+	    slate_req_query_uuid(r, "entity_id", &entity_id))
 		return -1;
-	if (entity_id && !slate_uuid_valid(entity_id))
-		return slate_res_error(r, 400, "VALIDATION_ERROR", "entity_id",
-				       "'entity_id' must be a UUID");
-	char lim[24], off[24];
-	snprintf(lim, sizeof(lim), "%lld", limit);
-	snprintf(off, sizeof(off), "%lld", offset);
 	const char *p[6] = {st[0] ? st : NULL,
 			    slate_req_query(r, "kind"),
 			    slate_req_query(r, "entity_type"),
 			    entity_id,
-			    lim,
-			    off};
+			    pg.limit_s,
+			    pg.offset_s};
 	slate_result *res = slate_db_exec_req(r, sql, 6, p);
 	if (!res)
 		return slate_res_db_error(r);
-	slate_res_page(r, strtoll(slate_db_value(res, 0, 0), NULL, 10), limit,
-		       offset);
+	slate_res_page(r, strtoll(slate_db_value(res, 0, 0), NULL, 10),
+		       pg.limit, pg.offset);
 	slate_res_meta(r, "counts",
 		       json_loads(slate_db_value(res, 0, 1), 0, NULL));
 	const char *rows = slate_db_value(res, 0, 2);
